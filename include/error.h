@@ -1,0 +1,25 @@
+/* error.h: errors travel as GError values in one domain; the code is the QMP error class. */
+#ifndef TERN_ERROR_H
+#define TERN_ERROR_H
+
+#include <glib.h>
+
+#define TERN_ERROR (tern_error_quark())
+GQuark tern_error_quark(void);
+
+/* QEMU's QMP error classes, in QEMU's order. */
+typedef enum {
+    TERN_ERROR_GENERIC,           /* GenericError */
+    TERN_ERROR_COMMAND_NOT_FOUND, /* CommandNotFound */
+    TERN_ERROR_DEVICE_NOT_ACTIVE, /* DeviceNotActive */
+    TERN_ERROR_DEVICE_NOT_FOUND,  /* DeviceNotFound */
+    TERN_ERROR_KVM_MISSING_CAP,   /* KVMMissingCap */
+} TernErrorClass;
+
+/* The QMP class name of an error ("GenericError" for foreign domains). */
+const char *tern_error_class_name(const GError *err);
+
+/* Print "tern: <message>" to stderr once. */
+void tern_error_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,16 @@
+/* machine.h: build the board the configuration asks for (pc or none) on its accelerator. */
+#ifndef TERN_HW_MACHINE_H
+#define TERN_HW_MACHINE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include "options.h"
+
+/* Create RAM, buses, devices and the accelerator; load the kernel if any. */
+bool machine_create(TernConfig *c, GError **errp);
+/* Tear down what machine_create made (at exit). */
+void machine_destroy(void);
+/* System reset: devices to their power-on state (a guest reboot, QMP system_reset). */
+void machine_reset(void);
+
+#endif

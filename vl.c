@@ -1,0 +1,129 @@
+/*
+ * vl.c: tern's main(): command line -> configuration -> machine -> main loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "error.h"
+#include "hw/machine.h"
+#include "main-loop.h"
+#include "monitor/qmp.h"
+#include "net/net.h"
+#include "options.h"
+#include "runstate.h"
+
+static FILE *log_file;
+
+static void log_to_file(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+                        gpointer data)
+{
+    fprintf(log_file, "%s%s%s\n", domain ? domain : "", domain ? ": " : "", msg);
+    fflush(log_file);
+}
+
+static bool write_pidfile(const char *path, GError **errp)
+{
+    g_autofree char *pid = g_strdup_printf("%d\n", getpid());
+    if (!g_file_set_contents(path, pid, -1, errp)) {
+        g_prefix_error(errp, "-pidfile: ");
+        return false;
+    }
+    return true;
+}
+
+/* SIGINT/SIGTERM/SIGHUP: a host-side shutdown, as QEMU reports it. */
+static gboolean on_signal(gpointer data)
+{
+    JsonObject *ev = json_object_new();
+    json_object_set_boolean_member(ev, "guest", FALSE);
+    json_object_set_string_member(ev, "reason", "host-signal");
+    qmp_event_emit("SHUTDOWN", ev);
+    main_loop_quit(0);
+    return G_SOURCE_CONTINUE;
+}
+
+static bool vl_start(TernConfig *c, GError **errp)
+{
+    if (c->logfile) {
+        log_file = fopen(c->logfile, "a");
+        if (!log_file) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-D %s: %s", c->logfile,
+                        g_strerror(errno));
+            return false;
+        }
+        g_log_set_default_handler(log_to_file, NULL);
+    }
+    if (c->pidfile && !write_pidfile(c->pidfile, errp)) {
+        return false;
+    }
+    vm_name_set(c->name);
+    if (!qapi_schema_load(errp)) {
+        return false;
+    }
+    for (guint i = 0; i < c->qmp->len; i++) {
+        if (!qmp_server_add(g_ptr_array_index(c->qmp, i), errp)) {
+            g_prefix_error(errp, "-qmp %s: ", (char *)g_ptr_array_index(c->qmp, i));
+            return false;
+        }
+    }
+    if (!netdevs_create(c->netdevs, errp) || !machine_create(c, errp)) {
+        return false;
+    }
+    runstate_set_autostart(!c->start_paused);
+    if (c->incoming) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-incoming: live migration is not available in this build yet");
+        return false;
+    }
+    runstate_init(RUN_STATE_PRELAUNCH);
+    if (!c->start_paused) {
+        vm_start();
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GError) err = NULL;
+    TernConfig *c = config_new();
+    int rc = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    switch (options_parse(c, argc, argv, stdout, &err)) {
+    case OPTIONS_EXIT_OK:
+        config_free(c);
+        return 0;
+    case OPTIONS_ERROR:
+        tern_error_report("%s", err->message);
+        config_free(c);
+        return 1;
+    case OPTIONS_RUN:
+        break;
+    }
+
+    main_loop_init();
+    bql_lock();
+    g_unix_signal_add(SIGINT, on_signal, NULL);
+    g_unix_signal_add(SIGTERM, on_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_signal, NULL);
+    if (vl_start(c, &err)) {
+        rc = main_loop_run();
+    } else {
+        tern_error_report("%s", err->message);
+    }
+    qmp_server_shutdown();
+    machine_destroy();
+    bql_unlock();
+    if (c->pidfile) {
+        unlink(c->pidfile);
+    }
+    if (log_file) {
+        fclose(log_file);
+    }
+    config_free(c);
+    return rc;
+}
