@@ -27,7 +27,7 @@ TERN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TERN_SRCS)) $(BUILD)/gen/qapi-resourc
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
-TEST_SRCS := $(wildcard tests/unit/test-*.c tests/qmp/test-*.c tests/qtest/test-*.c tests/migration/test-*.c)
+TEST_SRCS := $(wildcard tests/unit/test-*.c tests/blackbox/test-*.c tests/qmp/test-*.c tests/qtest/test-*.c tests/migration/test-*.c)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 
 .PHONY: all check demo bench clean distclean
@@ -68,4 +68,4 @@ clean:
 distclean: clean
 	rm -f config.mak
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(wildcard $(TERN_OBJS:.o=.d) $(BUILD)/vl.d $(TESTLIB_OBJS:.o=.d) $(TEST_BINS:=.d))
