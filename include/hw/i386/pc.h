@@ -28,7 +28,11 @@ bool x86_load_linux(TernConfig *c, GError **errp);
  * and the other legacy ports Linux probes. */
 bool pc_legacy_devices_init(TernConfig *c, GError **errp);
 
-/* qtest.c: the qtest accelerator; connects to -qtest's socket. */
+/* qtest.c: the qtest accelerator; connects to -qtest's socket (or uses stdio), makes the
+ * virtual clock manual and serves the protocol on the main loop. tern exits (exit code
+ * 0) when the test closes the connection. */
 bool qtest_accel_init(TernConfig *c, GError **errp);
+void qtest_accel_destroy(void);
+bool qtest_enabled(void);
 
 #endif
