@@ -1,4 +1,4 @@
-/* net-registry.c: the registry of -netdev backend types. */
+/* net-registry.c: the registry of -netdev backend types, and creating backends by it. */
 #include "error.h"
 #include "net/net.h"
 
@@ -23,18 +23,43 @@ const NetBackendClass *net_backend_class_find(const char *type)
     return NULL;
 }
 
+bool netdev_error(GError **errp, const TernOpts *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-netdev %s,id=%s: %s", o->driver, o->id,
+                msg);
+    return false;
+}
+
+bool netdev_create(const TernOpts *o, GError **errp)
+{
+    const NetBackendClass *nc = o->driver ? net_backend_class_find(o->driver) : NULL;
+    if (!nc) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-netdev %s: backend type not supported (supported: tap, socket)",
+                    o->driver ? o->driver : "(none)");
+        return false;
+    }
+    if (!o->id) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-netdev %s: Parameter 'id' is missing", o->driver);
+        return false;
+    }
+    if (net_backend_find(o->id)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Duplicate ID '%s' for netdev",
+                    o->id);
+        return false;
+    }
+    return nc->create(o, errp);
+}
+
 bool netdevs_create(GPtrArray *netdev_opts, GError **errp)
 {
     for (guint i = 0; i < netdev_opts->len; i++) {
-        const TernOpts *o = g_ptr_array_index(netdev_opts, i);
-        const NetBackendClass *nc = o->driver ? net_backend_class_find(o->driver) : NULL;
-        if (!nc) {
-            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                        "-netdev %s: backend type not supported (supported: tap, socket)",
-                        o->driver ? o->driver : "(none)");
-            return false;
-        }
-        if (!nc->create(o, errp)) {
+        if (!netdev_create(g_ptr_array_index(netdev_opts, i), errp)) {
             return false;
         }
     }

@@ -3,7 +3,23 @@
  * on QMP announce-self) every NIC is announced for `rounds` rounds: a NIC whose model
  * takes the announce hook asks its guest; otherwise the VMM sends RARP frames for every
  * (MAC, VLAN) it knows. Round k (k >= 1) follows round k-1 after
- * min(initial + (k-1)*step, max) ms, QEMU's schedule.
+ * min(initial + (k-1)*step, max) ms, QEMU's schedule, on the virtual clock.
+ *
+ * Who paces what (docs/announce.md has the whole story):
+ *  - announce.c owns every schedule: one timer per announced NIC. The first round goes
+ *    out at once (inside net_announce()).
+ *  - A round on a NIC calls info->announce(nc). If it returns false, the VMM sends RARP
+ *    frames and arms the next round after the delay.
+ *  - If it returns true, the guest announces: the model sets its bit and raises the
+ *    interrupt (now, or once the driver is ready) and reports that with
+ *    announce_note_guest_irq(). When the guest ACKs, the model clears the bit, answers
+ *    OK and calls announce_note_guest_ack(): announce.c then arms the next round after
+ *    the delay. No ACK, no next round. The model keeps no announce timer of its own.
+ *  - A NIC is in at most one announcer: a new request for it takes it over (the newest
+ *    parameters win); when the guest still owes an ACK, the new announcer's first round
+ *    waits for that ACK instead of raising a second interrupt.
+ *  - Stopping the VM (pause, finish-migrate, shutdown), announce_nic_reset() and
+ *    unplugging a NIC cancel rounds in flight.
  */
 #ifndef TERN_NET_ANNOUNCE_H
 #define TERN_NET_ANNOUNCE_H
@@ -13,6 +29,11 @@
 #include <stdint.h>
 #include "net/net.h"
 
+#define ANNOUNCE_RARP_LEN 60
+#define ANNOUNCE_RARP_TAGGED_LEN 64
+/* At most this many (MAC, VLAN) frames per NIC and round. */
+#define ANNOUNCE_MAX_ADDRS 1024
+
 typedef struct AnnounceParameters {
     int64_t initial; /* ms, 0..100000, default 50 */
     int64_t max;     /* ms, 0..100000, default 550 */
@@ -21,7 +42,12 @@ typedef struct AnnounceParameters {
 } AnnounceParameters;
 
 void announce_parameters_default(AnnounceParameters *p);
+/* Bounds with QEMU's messages ("Parameter 'announce_initial' expects a value between 0
+ * and 100000"); `prefix` names the parameters: announce_parameters_check() uses
+ * "announce_" (migrate-set-parameters, QEMU's text), announce-self uses "". */
 bool announce_parameters_check(const AnnounceParameters *p, GError **errp);
+bool announce_parameters_check_named(const AnnounceParameters *p, const char *prefix,
+                                     GError **errp);
 /* The delay in ms before round `round` (1-based count of rounds already sent). */
 int64_t announce_round_delay_ms(const AnnounceParameters *p, int64_t rounds_done);
 
@@ -29,9 +55,12 @@ int64_t announce_round_delay_ms(const AnnounceParameters *p, int64_t rounds_done
 AnnounceParameters *migrate_announce_params(void);
 
 /* Start announcing every NIC (or those named in `interfaces`, NULL = all) with `p`,
- * under the announcer `id` (NULL: the migration announcer); replaces a running one of
- * the same id. */
+ * under the announcer `id` (NULL: the unnamed announcer, which the migration announce
+ * and announce-self without id share); replaces a running one of the same id. With
+ * p->rounds == 0 it only stops that announcer. */
 void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id);
+/* Stop every announcer (no event). */
+void announce_cancel_all(void);
 
 /* The 60-byte RARP announce frame for `mac`, tagged with 802.1Q `vlan` when non-zero
  * (then 64 bytes). Returns the length written into buf (>= 64 bytes). */
@@ -40,5 +69,30 @@ size_t announce_build_rarp(uint8_t *buf, const uint8_t mac[ETH_ALEN], uint16_t v
 /* NIC models report guest announce progress here (query-announce, the demo timeline). */
 void announce_note_guest_irq(NetClientState *nic);
 void announce_note_guest_ack(NetClientState *nic);
+/* The NIC was reset (driver unload, guest reboot): its rounds in flight are cancelled. */
+void announce_nic_reset(NetClientState *nic);
+/* The NIC goes away (net_client_free calls this). */
+void announce_nic_cleanup(NetClientState *nic);
+
+typedef enum {
+    ANNOUNCE_MODE_NONE, /* never announced */
+    ANNOUNCE_MODE_GUEST,
+    ANNOUNCE_MODE_RARP,
+} AnnounceMode;
+
+/* Per-NIC progress (query-announce). Counters are cumulative over the NIC's life; the
+ * rounds are those of the announcer in flight (or the last one). */
+typedef struct AnnounceNicStats {
+    bool active;         /* an announcer has rounds in flight on this NIC */
+    const char *id;      /* its id (NULL: unnamed); valid until the next announce call */
+    AnnounceMode mode;   /* how the latest round went out */
+    int64_t rounds_done; /* rounds sent by the current (or last) announcer */
+    int64_t rounds_left;
+    bool awaiting_ack; /* guest mode: an announce request the guest has not ACKed */
+    uint64_t guest_irqs, guest_acks, frames_sent;
+    int64_t last_ack_ms; /* virtual clock; -1 when none */
+} AnnounceNicStats;
+
+void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out);
 
 #endif

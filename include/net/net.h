@@ -6,11 +6,15 @@
  * Back-pressure: when the receiving side cannot take a frame now (a NIC whose guest has
  * posted no receive buffers), the frame waits in the receiver's bounded queue and flows
  * when the receiver calls net_client_flush(). Frames are dropped (and counted) only when
- * that queue is full.
+ * that queue is full. A sender that can stop producing (tap, socket: the kernel buffers
+ * for them) checks net_can_send() and resumes when its info->send_ready is called.
+ *
+ * Everything here runs on the main thread with the big lock held.
  */
 #ifndef TERN_NET_NET_H
 #define TERN_NET_NET_H
 
+#include <glib-unix.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +24,8 @@
 
 #define NET_QUEUE_MAX_FRAMES 256
 #define ETH_ALEN 6
+/* Largest frame any backend passes on (QEMU's NET_BUFSIZE: 64 KiB + headroom). */
+#define NET_FRAME_MAX (65536 + 4096)
 
 typedef struct NetClientState NetClientState;
 
@@ -42,6 +48,7 @@ typedef struct NetClientInfo {
      * NICs only, optional: ask the guest to announce itself (guest announce). Return
      * true when the model took it (its guest will announce), false when it cannot (no
      * feature negotiated, no driver): the caller then sends RARP frames itself.
+     * Called once per announce round; see announce.h for who paces the rounds.
      */
     bool (*announce)(NetClientState *nc);
     /* NICs only, optional: every (MAC, VLAN) the guest is known to use, for the
@@ -49,8 +56,11 @@ typedef struct NetClientInfo {
     void (*announce_addresses)(NetClientState *nc, GArray *out);
     /* NICs only, optional: the announce property, e.g. announce_rarp=always. */
     bool (*announce_rarp_always)(NetClientState *nc);
-    /* Link state changed by QMP set_link. */
+    /* Link state changed by QMP set_link (nc->link_down already updated). */
     void (*link_status_changed)(NetClientState *nc);
+    /* Optional, on the sender: its peer's queue was full or non-empty and has drained
+     * (net_client_flush ran); a sender that stopped producing may go on. */
+    void (*send_ready)(NetClientState *nc);
 } NetClientInfo;
 
 typedef struct NetAnnounceAddr {
@@ -58,19 +68,29 @@ typedef struct NetAnnounceAddr {
     uint16_t vlan; /* 0: untagged */
 } NetAnnounceAddr;
 
+struct AnnounceNic; /* announce.c's per-NIC state */
+
 struct NetClientState {
     const NetClientInfo *info;
     char *name;  /* -netdev id, or the NIC's device id */
     char *model; /* info->type, for messages */
     NetClientState *peer;
     bool link_down;
-    void *opaque; /* the model or backend that owns this client */
+    void *opaque;          /* the model or backend that owns this client */
     uint8_t mac[ETH_ALEN]; /* NICs: the configured (command-line) MAC */
-    GQueue *queue;          /* frames waiting to be received by this client */
+    GQueue *queue;         /* frames waiting to be received by this client */
+    /* Frames lost on their way to this client (queue full, link down); frames sent
+     * while the client has no peer count on the sender. */
     uint64_t dropped;
+    /* Private to net.c / announce.c. */
+    bool flushing;
+    bool sender_waiting; /* the peer was refused or queued: tell it when drained */
+    struct AnnounceNic *announce;
 };
 
 NetClientState *net_client_new(const NetClientInfo *info, const char *name, void *opaque);
+/* Disconnects from the peer, drops queued frames, cancels announce rounds, calls
+ * info->cleanup. */
 void net_client_free(NetClientState *nc);
 /* A backend created by -netdev, by id; NULL when none. */
 NetClientState *net_backend_find(const char *id);
@@ -80,11 +100,31 @@ bool net_client_connect(NetClientState *nic, NetClientState *backend, GError **e
  * the peer's queue is full or it has none / link down. Returns true unless dropped. */
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt);
 bool net_send_buf(NetClientState *from, const void *buf, size_t len);
+/* True when a frame sent now would not be dropped for lack of room at the peer (it has
+ * a peer, the links are up and the peer's queue has room). */
+bool net_can_send(NetClientState *from);
+/* The peer's queue is full (links up): a producer that can wait (tap, socket) stops
+ * reading until its info->send_ready. Unlike !net_can_send, false with no peer or a link
+ * down, where frames are dropped anyway. */
+bool net_peer_full(NetClientState *from);
 /* The receiver can take frames again: deliver what waits in its queue, in order. */
 void net_client_flush(NetClientState *nc);
+/* Drop every frame queued for nc (device reset). */
+void net_client_purge(NetClientState *nc);
 /* Every NIC client, in creation order (announce walks it). */
 GPtrArray *net_nics(void);
 NetClientState *net_nic_find(const char *name);
+/* A NIC or backend by name (QMP set_link). */
+NetClientState *net_client_find(const char *name);
+/* QMP set_link: set the link of `name` and its peer, tell both. DeviceNotFound error. */
+bool net_set_link(const char *name, bool up, GError **errp);
+/* Free every backend (at exit; NICs belong to their device models). */
+void net_cleanup(void);
+
+/* Backends: watch an fd on the main loop (GUnixFDSourceFunc callback); unwatch drops
+ * the source and clears the pointer (safe from inside the callback). */
+GSource *net_fd_watch(int fd, GIOCondition cond, GUnixFDSourceFunc fn, void *opaque);
+void net_fd_unwatch(GSource **src);
 
 /* MAC helpers. */
 bool net_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
@@ -98,13 +138,17 @@ typedef struct NetBackendClass {
 void net_backend_class_register(const NetBackendClass *nc);
 const NetBackendClass *net_backend_class_find(const char *type);
 
-#define NET_BACKEND_REGISTER(nc)                                                           \
-    static void __attribute__((constructor)) net_backend_register_##nc(void)               \
-    {                                                                                      \
-        net_backend_class_register(&nc);                                                   \
+#define NET_BACKEND_REGISTER(nc)                                                               \
+    static void __attribute__((constructor)) net_backend_register_##nc(void)                   \
+    {                                                                                          \
+        net_backend_class_register(&nc);                                                       \
     }
 
 /* Create every -netdev in order; the first failure stops with its message. */
 bool netdevs_create(GPtrArray *netdev_opts, GError **errp);
+/* Create one (QMP netdev_add, tests). */
+bool netdev_create(const TernOpts *opts, GError **errp);
+/* A backend's option error: "-netdev TYPE,id=ID: message". Returns false. */
+bool netdev_error(GError **errp, const TernOpts *o, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 #endif
