@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hw/machine.h"
 #include "main-loop.h"
+#include "migration/migration.h"
 #include "monitor/qmp.h"
 #include "net/net.h"
 #include "options.h"
@@ -74,12 +75,11 @@ static bool vl_start(TernConfig *c, GError **errp)
         return false;
     }
     runstate_set_autostart(!c->start_paused);
-    if (c->incoming) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "-incoming: live migration is not available in this build yet");
-        return false;
-    }
     runstate_init(RUN_STATE_PRELAUNCH);
+    if (c->incoming) {
+        /* Sets inmigrate; the VM starts (or waits in prelaunch-migrate) once loaded. */
+        return migration_incoming_setup(c->incoming, errp);
+    }
     if (!c->start_paused) {
         vm_start();
     }
@@ -115,8 +115,10 @@ int main(int argc, char **argv)
     } else {
         tern_error_report("%s", err->message);
     }
+    migration_shutdown();
     qmp_server_shutdown();
     machine_destroy();
+    net_cleanup();
     bql_unlock();
     if (c->pidfile) {
         unlink(c->pidfile);

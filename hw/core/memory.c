@@ -208,6 +208,10 @@ static uint64_t access_step(AddressSpaceId space, uint64_t addr, uint8_t *buf, u
         uint8_t *host = ram->host + (addr - ram->gpa);
         if (is_write) {
             memcpy(host, buf, n);
+            /* qtest writes RAM behind any dirty log: migration must see them too. */
+            if (mem.write_hook) {
+                mem.write_hook(addr, n, mem.write_hook_opaque);
+            }
         } else {
             memcpy(buf, host, n);
         }

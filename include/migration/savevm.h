@@ -1,0 +1,53 @@
+/*
+ * savevm.h: the migration stream's framing. A stream is a header, a configuration
+ * record, RAM records, one record per registered device section, and an end record;
+ * docs/migration-stream.md has the byte layout and the list of what a loader refuses.
+ */
+#ifndef TERN_MIGRATION_SAVEVM_H
+#define TERN_MIGRATION_SAVEVM_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "migration/mig-file.h"
+
+#define MIG_STREAM_MAGIC 0x54524e4du /* "TRNM" */
+#define MIG_STREAM_VERSION 1
+/* Header flag: the source waits for the destination's verdict after the end record. */
+#define MIG_STREAM_F_REPLY 0x1u
+
+enum {
+    MIG_REC_END = 0x00,
+    MIG_REC_CONFIG = 0x01,
+    MIG_REC_RAM_PAGES = 0x02, /* u64 gpa, u32 n, n * 4096 bytes */
+    MIG_REC_RAM_ZERO = 0x03,  /* u64 gpa, u32 n: n pages of zeros */
+    MIG_REC_DEVICE = 0x04,
+};
+
+/* Device sections larger than this are refused on load (a corrupt length). */
+#define MIG_SECTION_MAX (64u << 20)
+/* Reply after the end record when the header asked for one. */
+#define MIG_REPLY_MAGIC 0x54524e52u /* "TRNR" */
+
+/* Source: header and configuration record. */
+void savevm_put_header(MigFile *f, uint32_t flags);
+void savevm_put_config(MigFile *f);
+/* Every registered device section, as DEVICE records, into `out`. Big lock held, VM
+ * stopped. */
+bool savevm_save_devices(GByteArray *out, GError **errp);
+void savevm_put_end(MigFile *f);
+
+/*
+ * Destination: read and apply a whole stream. Takes the big lock (unless held) only
+ * around each device section's load. Refuses a bad header, an unknown or duplicate
+ * section, a section missing at the end, a version or configuration mismatch and any
+ * truncation, with a message naming the section and field. `flags` gets the header's.
+ */
+bool savevm_load_stream(MigFile *f, uint32_t *flags, GError **errp);
+
+/* The verdict the destination sends back (MIG_STREAM_F_REPLY): ok, or the message. */
+void savevm_put_reply(MigFile *f, const GError *err);
+/* Source: read the verdict; false with the destination's message when it refused. */
+bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * incoming.c: the destination. `-incoming URI` (or `-incoming defer` and QMP
+ * migrate-incoming) opens the stream; a load thread reads it straight into RAM and, under
+ * the big lock, into the devices; the main thread then starts the VM (autostart) or parks
+ * it in prelaunch-migrate. A stream that fails to load ends tern with exit status 1: a
+ * half-loaded guest never runs.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "error.h"
+#include "main-loop.h"
+#include "migration/migration.h"
+#include "migration/savevm.h"
+#include "migration/transport.h"
+#include "monitor/qmp.h"
+#include "runstate.h"
+
+/* The incoming migration: one per process, main thread except where noted. */
+static struct {
+    MigrationStatus status;
+    bool deferred, started;
+    TransportListener *listener;
+    GThread *thread;
+    MigConn conn;
+    int cancel_fd;
+    GError *error; /* written by the load thread before it hands over */
+} in = {.cancel_fd = -1, .conn = {.fd = -1}};
+
+MigrationStatus migration_incoming_status(void)
+{
+    return in.status;
+}
+
+static void set_status(MigrationStatus s)
+{
+    if (in.status != s) {
+        in.status = s;
+        migration_emit_status(s);
+    }
+}
+
+static gboolean incoming_finish_on_main(gpointer opaque)
+{
+    bool ok = GPOINTER_TO_INT(opaque);
+    if (in.thread) {
+        g_thread_join(in.thread);
+        in.thread = NULL;
+    }
+    transport_listener_free(in.listener);
+    in.listener = NULL;
+    if (!ok) {
+        set_status(MIGRATION_STATUS_FAILED);
+        tern_error_report("incoming migration failed: %s",
+                          in.error ? in.error->message : "unknown error");
+        main_loop_quit(1);
+        return G_SOURCE_REMOVE;
+    }
+    set_status(MIGRATION_STATUS_COMPLETED);
+    if (runstate_autostart()) {
+        vm_start();
+    } else {
+        runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer load_thread(gpointer opaque)
+{
+    MigFile *f = mig_file_new_fd(in.conn.fd);
+    in.conn.fd = -1;
+    mig_file_set_cancel_fd(f, in.cancel_fd);
+    GError *err = NULL;
+    uint32_t flags = 0;
+    bool ok = savevm_load_stream(f, &flags, &err);
+    if (flags & MIG_STREAM_F_REPLY) {
+        savevm_put_reply(f, err);
+    }
+    mig_file_close(f);
+    transport_close(&in.conn, !ok, NULL);
+    in.error = err;
+    g_idle_add(incoming_finish_on_main, GINT_TO_POINTER(ok));
+    return NULL;
+}
+
+static void on_connection(MigConn *conn, void *opaque)
+{
+    in.conn = *conn;
+    set_status(MIGRATION_STATUS_ACTIVE);
+    in.thread = g_thread_new("migration-in", load_thread, NULL);
+}
+
+static bool incoming_start(const char *uri, GError **errp)
+{
+    if (!transport_check_uri(uri, true, errp)) {
+        return false;
+    }
+    in.cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (in.cancel_fd < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "eventfd: %s", g_strerror(errno));
+        return false;
+    }
+    in.listener = transport_listen(uri, on_connection, NULL, errp);
+    if (!in.listener) {
+        return false;
+    }
+    in.started = true;
+    set_status(MIGRATION_STATUS_SETUP);
+    return true;
+}
+
+bool migration_incoming_setup(const char *uri, GError **errp)
+{
+    runstate_init(RUN_STATE_INMIGRATE);
+    if (strcmp(uri, "defer") == 0) {
+        in.deferred = true;
+        return true;
+    }
+    if (!incoming_start(uri, errp)) {
+        g_prefix_error(errp, "-incoming %s: ", uri);
+        return false;
+    }
+    return true;
+}
+
+static JsonNode *qmp_migrate_incoming(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    if (!in.deferred) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "For use with '-incoming defer'");
+    } else if (in.started) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "The incoming migration has already been started");
+    } else if (!runstate_check(RUN_STATE_INMIGRATE)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "'-incoming' was not specified on the command line");
+    } else {
+        incoming_start(json_object_get_string_member(args, "uri"), errp);
+    }
+    return NULL;
+}
+
+QMP_COMMAND("migrate-incoming", qmp_migrate_incoming)
+
+void migration_incoming_shutdown(void)
+{
+    if (in.thread) {
+        uint64_t one = 1;
+        if (write(in.cancel_fd, &one, sizeof(one)) < 0) {
+            g_warning("incoming migration: eventfd: %s", g_strerror(errno));
+        }
+        bool held = bql_locked();
+        if (held) {
+            bql_unlock();
+        }
+        g_thread_join(in.thread);
+        in.thread = NULL;
+        if (held) {
+            bql_lock();
+        }
+    }
+    transport_listener_free(in.listener);
+    in.listener = NULL;
+    g_clear_error(&in.error);
+}
+
+void migration_shutdown(void)
+{
+    migration_outgoing_shutdown();
+    migration_incoming_shutdown();
+}

@@ -1,0 +1,502 @@
+/*
+ * transport.c: the migration URIs (tcp, unix, fd, exec), outgoing and incoming, and the
+ * named descriptors of QMP getfd/closefd that fd: refers to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "error.h"
+#include "main-loop.h"
+#include "migration/transport.h"
+#include "monitor/qmp.h"
+
+typedef enum { URI_TCP, URI_UNIX, URI_FD, URI_EXEC } UriKind;
+
+typedef struct {
+    UriKind kind;
+    char *host, *port; /* tcp */
+    char *path;        /* unix path, fd name, exec command */
+} Uri;
+
+static void uri_clear(Uri *u)
+{
+    g_free(u->host);
+    g_free(u->port);
+    g_free(u->path);
+}
+
+static bool set_err(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static bool set_err(GError **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
+    return false;
+}
+
+static bool uri_parse(const char *uri, Uri *u, GError **errp)
+{
+    memset(u, 0, sizeof(*u));
+    if (g_str_has_prefix(uri, "tcp:")) {
+        const char *hp = uri + 4;
+        const char *colon = strrchr(hp, ':');
+        if (!colon || !colon[1] || strchr(hp, ',')) {
+            return set_err(errp, "'%s': expected tcp:HOST:PORT", uri);
+        }
+        u->kind = URI_TCP;
+        u->host = g_strndup(hp, colon - hp);
+        u->port = g_strdup(colon + 1);
+        size_t hl = strlen(u->host);
+        if (hl >= 2 && u->host[0] == '[' && u->host[hl - 1] == ']') {
+            memmove(u->host, u->host + 1, hl - 2);
+            u->host[hl - 2] = 0;
+        }
+        return true;
+    }
+    static const struct {
+        const char *prefix;
+        UriKind kind;
+    } simple[] = {{"unix:", URI_UNIX}, {"fd:", URI_FD}, {"exec:", URI_EXEC}};
+    for (size_t i = 0; i < G_N_ELEMENTS(simple); i++) {
+        if (g_str_has_prefix(uri, simple[i].prefix)) {
+            u->kind = simple[i].kind;
+            u->path = g_strdup(uri + strlen(simple[i].prefix));
+            if (!*u->path) {
+                uri_clear(u);
+                return set_err(errp, "'%s': nothing after '%s'", uri, simple[i].prefix);
+            }
+            return true;
+        }
+    }
+    return set_err(errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
+}
+
+/* ---- named descriptors (QMP getfd / closefd) --------------------------------------- */
+
+/* The registry of named descriptors: name -> fd, main thread only. */
+static GHashTable *named_fds;
+
+static GHashTable *named_fds_table(void)
+{
+    if (!named_fds) {
+        named_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return named_fds;
+}
+
+int transport_take_named_fd(const char *name, GError **errp)
+{
+    gpointer fd;
+    if (!g_hash_table_lookup_extended(named_fds_table(), name, NULL, &fd)) {
+        set_err(errp, "File descriptor named '%s' not found", name);
+        return -1;
+    }
+    g_hash_table_remove(named_fds_table(), name);
+    return GPOINTER_TO_INT(fd);
+}
+
+static JsonNode *qmp_getfd(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    const char *name = json_object_get_string_member(args, "fdname");
+    int fd = qmp_context_take_fd(ctx);
+    if (fd < 0) {
+        set_err(errp, "No file descriptor supplied via SCM_RIGHTS");
+        return NULL;
+    }
+    if (g_ascii_isdigit(name[0])) {
+        close(fd);
+        set_err(errp, "Parameter 'fdname' expects a name not starting with a digit");
+        return NULL;
+    }
+    gpointer old;
+    if (g_hash_table_lookup_extended(named_fds_table(), name, NULL, &old)) {
+        close(GPOINTER_TO_INT(old));
+    }
+    g_hash_table_insert(named_fds_table(), g_strdup(name), GINT_TO_POINTER(fd));
+    return NULL;
+}
+
+static JsonNode *qmp_closefd(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    int fd = transport_take_named_fd(json_object_get_string_member(args, "fdname"), errp);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return NULL;
+}
+
+QMP_COMMAND("getfd", qmp_getfd)
+QMP_COMMAND("closefd", qmp_closefd)
+
+bool transport_check_uri(const char *uri, bool incoming, GError **errp)
+{
+    Uri u;
+    if (!uri_parse(uri, &u, errp)) {
+        return false;
+    }
+    bool ok = true;
+    if (u.kind == URI_FD && !(incoming && g_ascii_isdigit(u.path[0])) &&
+        !g_hash_table_contains(named_fds_table(), u.path)) {
+        ok = set_err(errp, "File descriptor named '%s' not found", u.path);
+    }
+    if (u.kind == URI_UNIX && strlen(u.path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        ok = set_err(errp, "unix:%s: path too long", u.path);
+    }
+    uri_clear(&u);
+    return ok;
+}
+
+/* ---- sockets --------------------------------------------------------------------- */
+
+bool transport_is_socket(int fd)
+{
+    int type;
+    socklen_t len = sizeof(type);
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+}
+
+static bool unix_addr(const char *path, struct sockaddr_un *sa, GError **errp)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa->sun_path)) {
+        return set_err(errp, "unix:%s: path too long", path);
+    }
+    strcpy(sa->sun_path, path);
+    return true;
+}
+
+static struct addrinfo *tcp_resolve(const Uri *u, bool passive, GError **errp)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
+    struct addrinfo *res = NULL;
+    const char *host = *u->host ? u->host : NULL;
+    int rc = getaddrinfo(host, u->port, &hints, &res);
+    if (rc != 0) {
+        set_err(errp, "address resolution failed for %s:%s: %s", u->host, u->port,
+                gai_strerror(rc));
+        return NULL;
+    }
+    return res;
+}
+
+/* Non-blocking connect that gives up when cancel_fd becomes readable. */
+static int connect_cancellable(int family, const struct sockaddr *sa, socklen_t len,
+                               int cancel_fd, GError **errp)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        set_err(errp, "socket: %s", g_strerror(errno));
+        return -1;
+    }
+    if (connect(fd, sa, len) == 0) {
+        return fd;
+    }
+    if (errno != EINPROGRESS) {
+        set_err(errp, "%s", g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct pollfd p[2] = {{.fd = fd, .events = POLLOUT}, {.fd = cancel_fd, .events = POLLIN}};
+    for (;;) {
+        int n = poll(p, cancel_fd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n > 0 && cancel_fd >= 0 && (p[1].revents & POLLIN)) {
+            set_err(errp, "cancelled");
+            close(fd);
+            return -1;
+        }
+        break;
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof(soerr);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    if (soerr) {
+        set_err(errp, "%s", g_strerror(soerr));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- exec ------------------------------------------------------------------------ */
+
+static bool exec_spawn(const char *cmd, bool outgoing, MigConn *out, GError **errp)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    int fd = -1;
+    GError *err = NULL;
+    GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD | (outgoing ? G_SPAWN_STDOUT_TO_DEV_NULL : 0);
+    if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL, flags, NULL, NULL, &out->child,
+                                  outgoing ? &fd : NULL, outgoing ? NULL : &fd, NULL, &err)) {
+        set_err(errp, "exec:%s: %s", cmd, err->message);
+        g_error_free(err);
+        return false;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    out->fd = fd;
+    out->bidirectional = false;
+    return true;
+}
+
+bool transport_close(MigConn *c, bool kill_child, GError **errp)
+{
+    bool ok = true;
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    if (c->child > 0) {
+        if (kill_child) {
+            kill(c->child, SIGTERM);
+        }
+        int status = 0;
+        while (waitpid(c->child, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (!kill_child && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            ok = set_err(errp, "the exec: command %s %d",
+                         WIFEXITED(status) ? "exited with status" : "was killed by signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        }
+        c->child = 0;
+    }
+    return ok;
+}
+
+/* ---- outgoing -------------------------------------------------------------------- */
+
+bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **errp)
+{
+    Uri u;
+    *out = (MigConn){.fd = -1};
+    if (!uri_parse(uri, &u, errp)) {
+        return false;
+    }
+    bool ok = false;
+    switch (u.kind) {
+    case URI_TCP: {
+        struct addrinfo *res = tcp_resolve(&u, false, errp);
+        GError *last = NULL;
+        for (struct addrinfo *a = res; a && out->fd < 0; a = a->ai_next) {
+            g_clear_error(&last);
+            out->fd =
+                connect_cancellable(a->ai_family, a->ai_addr, a->ai_addrlen, cancel_fd, &last);
+        }
+        if (res) {
+            freeaddrinfo(res);
+            if (out->fd < 0) {
+                set_err(errp, "Failed to connect to '%s:%s': %s", u.host, u.port,
+                        last ? last->message : "no address");
+            }
+        }
+        g_clear_error(&last);
+        ok = out->fd >= 0;
+        break;
+    }
+    case URI_UNIX: {
+        struct sockaddr_un sa;
+        GError *err = NULL;
+        if (unix_addr(u.path, &sa, errp)) {
+            out->fd = connect_cancellable(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa),
+                                          cancel_fd, &err);
+            if (out->fd < 0) {
+                set_err(errp, "Failed to connect to '%s': %s", u.path, err->message);
+                g_error_free(err);
+            }
+        }
+        ok = out->fd >= 0;
+        break;
+    }
+    case URI_EXEC:
+        ok = exec_spawn(u.path, true, out, errp);
+        break;
+    case URI_FD:
+        ok = set_err(errp, "fd: is resolved when the migration starts");
+        break;
+    }
+    if (ok && u.kind != URI_EXEC) {
+        out->bidirectional = transport_is_socket(out->fd);
+    }
+    uri_clear(&u);
+    return ok;
+}
+
+/* ---- incoming -------------------------------------------------------------------- */
+
+struct TransportListener {
+    int fd;
+    char *unix_path; /* to unlink */
+    guint watch;
+    guint idle;
+    MigConn pending; /* fd, exec: opened at once, handed over from an idle callback */
+    TransportAcceptFn *cb;
+    void *opaque;
+};
+
+static void listener_stop(TransportListener *l)
+{
+    if (l->watch) {
+        g_source_remove(l->watch);
+        l->watch = 0;
+    }
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
+    if (l->unix_path) {
+        unlink(l->unix_path);
+        g_clear_pointer(&l->unix_path, g_free);
+    }
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer opaque)
+{
+    TransportListener *l = opaque;
+    int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+        return errno == EAGAIN || errno == EINTR ? G_SOURCE_CONTINUE : G_SOURCE_CONTINUE;
+    }
+    /* QEMU takes one connection; the listener goes away once it has it. */
+    l->watch = 0;
+    listener_stop(l);
+    MigConn conn = {.fd = c, .bidirectional = true};
+    l->cb(&conn, l->opaque);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_ready(gpointer opaque)
+{
+    TransportListener *l = opaque;
+    l->idle = 0;
+    MigConn conn = l->pending;
+    l->pending = (MigConn){.fd = -1};
+    l->cb(&conn, l->opaque);
+    return G_SOURCE_REMOVE;
+}
+
+static int listen_on(int family, const struct sockaddr *sa, socklen_t len, GError **errp)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0) {
+        set_err(errp, "socket: %s", g_strerror(errno));
+        return -1;
+    }
+    if (family != AF_UNIX) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
+    if (bind(fd, sa, len) < 0 || listen(fd, 1) < 0) {
+        set_err(errp, "%s", g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void *opaque,
+                                    GError **errp)
+{
+    Uri u;
+    if (!uri_parse(uri, &u, errp)) {
+        return NULL;
+    }
+    TransportListener *l = g_new0(TransportListener, 1);
+    l->fd = -1;
+    l->pending.fd = -1;
+    l->cb = cb;
+    l->opaque = opaque;
+    bool ok = false;
+    GError *err = NULL;
+    switch (u.kind) {
+    case URI_TCP: {
+        struct addrinfo *res = tcp_resolve(&u, true, errp);
+        for (struct addrinfo *a = res; a && l->fd < 0; a = a->ai_next) {
+            g_clear_error(&err);
+            l->fd = listen_on(a->ai_family, a->ai_addr, a->ai_addrlen, &err);
+        }
+        if (res) {
+            freeaddrinfo(res);
+            if (l->fd < 0) {
+                set_err(errp, "Failed to bind socket %s:%s: %s", u.host, u.port,
+                        err ? err->message : "no address");
+            }
+        }
+        ok = l->fd >= 0;
+        break;
+    }
+    case URI_UNIX: {
+        struct sockaddr_un sa;
+        if (unix_addr(u.path, &sa, errp)) {
+            unlink(u.path);
+            l->fd = listen_on(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa), &err);
+            if (l->fd < 0) {
+                set_err(errp, "Failed to bind socket to %s: %s", u.path, err->message);
+            } else {
+                l->unix_path = g_strdup(u.path);
+            }
+        }
+        ok = l->fd >= 0;
+        break;
+    }
+    case URI_FD: {
+        int fd;
+        if (g_ascii_isdigit(u.path[0])) {
+            char *end;
+            long n = strtol(u.path, &end, 10);
+            fd = (*end || n > INT32_MAX || fcntl((int)n, F_GETFD) < 0) ? -1 : (int)n;
+            if (fd < 0) {
+                set_err(errp, "fd:%s: not an open file descriptor", u.path);
+            }
+        } else {
+            fd = transport_take_named_fd(u.path, errp);
+        }
+        if (fd >= 0) {
+            l->pending = (MigConn){.fd = fd, .bidirectional = transport_is_socket(fd)};
+            ok = true;
+        }
+        break;
+    }
+    case URI_EXEC:
+        ok = exec_spawn(u.path, false, &l->pending, errp);
+        break;
+    }
+    g_clear_error(&err);
+    uri_clear(&u);
+    if (!ok) {
+        transport_listener_free(l);
+        return NULL;
+    }
+    if (l->fd >= 0) {
+        l->watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, l->fd, G_IO_IN, on_accept, l, NULL);
+    } else {
+        l->idle = g_idle_add(on_ready, l);
+    }
+    return l;
+}
+
+void transport_listener_free(TransportListener *l)
+{
+    if (!l) {
+        return;
+    }
+    listener_stop(l);
+    if (l->idle) {
+        g_source_remove(l->idle);
+    }
+    if (l->pending.fd >= 0 || l->pending.child) {
+        transport_close(&l->pending, true, NULL);
+    }
+    g_free(l);
+}
