@@ -1,0 +1,563 @@
+/*
+ * virtio-net.c: the virtio network device: `-device virtio-net-pci` and its properties,
+ * config space, feature rules, reset, link state, and the data path between the guest's
+ * rx/tx queues and the netdev. The control queue and receive filter are in
+ * virtio-net-ctrl.c, the guest announce in virtio-net-announce.c.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include "error.h"
+#include "hw/qdev.h"
+#include "hw/virtio-net.h"
+#include "main-loop.h"
+#include "net/announce.h"
+
+/* The device registry: default MACs and anonymous paths are numbered as QEMU does. */
+static struct {
+    unsigned default_macs; /* NICs given no mac= so far */
+    unsigned anonymous;    /* devices given no id= so far */
+    unsigned unnamed_nics; /* virtio-net-pci.N names handed out */
+} vnet_registry;
+
+static const NetClientInfo virtio_net_info;
+
+VirtIONet *virtio_net_from_nc(NetClientState *nc)
+{
+    return nc && nc->info == &virtio_net_info ? nc->opaque : NULL;
+}
+
+/* ---- config space, features, status ------------------------------------------------ */
+
+static void virtio_net_get_config(VirtIODevice *vdev, uint8_t *config)
+{
+    VirtIONet *n = virtio_net_of(vdev);
+    memcpy(config + VIRTIO_NET_CONFIG_MAC, n->mac, ETH_ALEN);
+    config[VIRTIO_NET_CONFIG_STATUS] = n->status & 0xff;
+    config[VIRTIO_NET_CONFIG_STATUS + 1] = n->status >> 8;
+    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS] = 1;
+    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS + 1] = 0;
+}
+
+/* Features that need another one (virtio 1.x 5.1.3.1; Linux refuses such a device). */
+static const struct {
+    unsigned bit;
+    unsigned needs;
+    const char *prop, *needs_prop;
+} vnet_feature_deps[] = {
+    {VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ, "ctrl_rx", "ctrl_vq"},
+    {VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ, "ctrl_vlan", "ctrl_vq"},
+    {VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_VQ, "ctrl_rx_extra", "ctrl_vq"},
+    {VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_RX, "ctrl_rx_extra", "ctrl_rx"},
+    {VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ, "ctrl_mac_addr", "ctrl_vq"},
+    {VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ, "guest_announce", "ctrl_vq"},
+};
+
+static const char *virtio_net_validate_features(VirtIODevice *vdev, uint64_t f)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
+        if ((f & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
+            !(f & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
+            return "a control feature without the control queue";
+        }
+    }
+    return NULL;
+}
+
+static void virtio_net_set_features(VirtIODevice *vdev, uint64_t f)
+{
+    VirtIONet *n = virtio_net_of(vdev);
+    n->mergeable_rx = f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    /* Without CTRL_VLAN every VLAN passes; with it the driver adds the ones it wants. */
+    memset(n->vlans, (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN)) ? 0 : 0xff, sizeof(n->vlans));
+}
+
+static void virtio_net_flush_tx(VirtIONet *n);
+
+static void virtio_net_set_status(VirtIODevice *vdev, uint8_t old)
+{
+    VirtIONet *n = virtio_net_of(vdev);
+    if ((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+        virtio_net_announce_driver_ok(n);
+    }
+}
+
+static void virtio_net_reset(VirtIODevice *vdev)
+{
+    VirtIONet *n = virtio_net_of(vdev);
+    bool driver_was_ok = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+    virtio_net_announce_reset(n, driver_was_ok);
+    virtio_net_rx_filter_reset(n);
+    memcpy(n->mac, n->conf_mac, ETH_ALEN);
+    n->mergeable_rx = false;
+    n->learned_count = n->learned_last = 0;
+    if (n->tx_bh) {
+        g_source_destroy(n->tx_bh);
+        g_source_unref(n->tx_bh);
+        n->tx_bh = NULL;
+    }
+    net_client_purge(n->nc);
+}
+
+static const VirtioDeviceOps virtio_net_ops = {
+    .validate_features = virtio_net_validate_features,
+    .set_features = virtio_net_set_features,
+    .get_config = virtio_net_get_config,
+    .set_status = virtio_net_set_status,
+    .reset = virtio_net_reset,
+};
+
+/* ---- receive ------------------------------------------------------------------------ */
+
+static bool virtio_net_can_receive(NetClientState *nc)
+{
+    VirtIONet *n = nc->opaque;
+    return virtio_driver_ok(&n->vdev) && n->rx_vq->enabled && runstate_is_running();
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t len = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        len += iov[i].iov_len;
+    }
+    return len;
+}
+
+/* Write frame bytes [from, from + len) into elem's writable part at `at`. */
+static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
+                    const struct iovec *iov, int iovcnt, size_t from, size_t len)
+{
+    for (int i = 0; i < iovcnt && len; i++) {
+        if (from >= iov[i].iov_len) {
+            from -= iov[i].iov_len;
+            continue;
+        }
+        size_t chunk = MIN(len, iov[i].iov_len - from);
+        if (virtqueue_elem_write(&n->vdev, elem, at, (uint8_t *)iov[i].iov_base + from,
+                                 chunk) != chunk) {
+            return false;
+        }
+        at += chunk;
+        len -= chunk;
+        from = 0;
+    }
+    return true;
+}
+
+static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
+{
+    VirtIONet *n = nc->opaque;
+    VirtQueue *vq = n->rx_vq;
+    size_t size = iov_total(iov, iovcnt);
+    uint8_t head[18] = {0};
+
+    if (!virtio_net_can_receive(nc)) {
+        return 0;
+    }
+    size_t hl = 0;
+    for (int i = 0; i < iovcnt && hl < sizeof(head); i++) {
+        size_t c = MIN(sizeof(head) - hl, iov[i].iov_len);
+        memcpy(head + hl, iov[i].iov_base, c);
+        hl += c;
+    }
+    if (size < 14 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
+        return -1;
+    }
+
+    VirtQueueElement *elems[VIRTQUEUE_MAX_SIZE];
+    uint32_t lens[VIRTQUEUE_MAX_SIZE];
+    unsigned count = 0;
+    size_t offset = 0;
+    while (offset < size) {
+        VirtQueueElement *elem = count < vq->num ? virtqueue_pop(vq) : NULL;
+        if (!elem) {
+            /* Not enough buffers yet: give back what we took; the frame waits. */
+            virtqueue_unpop(vq, count);
+            for (unsigned i = 0; i < count; i++) {
+                virtqueue_elem_free(elems[i]);
+            }
+            return n->vdev.broken ? -1 : 0;
+        }
+        elems[count] = elem;
+        size_t guest_off = count == 0 ? VIRTIO_NET_HDR_LEN : 0;
+        if (elem->out_num || elem->in_len < guest_off + (count == 0 ? 0 : 1)) {
+            virtio_error(&n->vdev, "receive buffer %u is read-only or shorter than the header",
+                         elem->index);
+            for (unsigned i = 0; i <= count; i++) {
+                virtqueue_elem_free(elems[i]);
+            }
+            return -1;
+        }
+        size_t len = MIN(elem->in_len - guest_off, size - offset);
+        if (!rx_copy(n, elem, guest_off, iov, iovcnt, offset, len)) {
+            for (unsigned i = 0; i <= count; i++) {
+                virtqueue_elem_free(elems[i]);
+            }
+            return -1;
+        }
+        lens[count++] = guest_off + len;
+        offset += len;
+        if (!n->mergeable_rx && offset < size) {
+            /* One buffer per frame and it is too small: drop the frame, keep the buffer. */
+            virtqueue_unpop(vq, 1);
+            virtqueue_elem_free(elem);
+            return -1;
+        }
+    }
+    uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
+    hdr[VIRTIO_NET_HDR_NUM_BUFFERS] = count & 0xff; /* 1 without MRG_RXBUF, as the spec says */
+    hdr[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = count >> 8;
+    virtqueue_elem_write(&n->vdev, elems[0], 0, hdr, sizeof(hdr));
+    for (unsigned i = 0; i < count; i++) {
+        virtqueue_fill(vq, elems[i], lens[i], i);
+        virtqueue_elem_free(elems[i]);
+    }
+    virtqueue_flush(vq, count);
+    virtio_notify(&n->vdev, vq);
+    return size;
+}
+
+static void virtio_net_handle_rx(VirtIODevice *vdev, VirtQueue *vq)
+{
+    /* New buffers: frames that waited for them go now. */
+    net_client_flush(virtio_net_of(vdev)->nc);
+}
+
+/* ---- transmit ----------------------------------------------------------------------- */
+
+static gboolean virtio_net_tx_bh(gpointer opaque)
+{
+    VirtIONet *n = opaque;
+    g_source_unref(n->tx_bh);
+    n->tx_bh = NULL;
+    virtio_net_flush_tx(n);
+    return G_SOURCE_REMOVE;
+}
+
+/* Whether the backend asked us to wait (its queue is full); send_ready resumes. */
+static bool virtio_net_tx_blocked(VirtIONet *n)
+{
+    NetClientState *nc = n->nc;
+    return nc->peer && !nc->link_down && !nc->peer->link_down && !net_can_send(nc);
+}
+
+static void virtio_net_flush_tx(VirtIONet *n)
+{
+    VirtQueue *vq = n->tx_vq;
+    unsigned budget = vq->num;
+    bool sent = false;
+
+    if (!virtio_driver_ok(&n->vdev) || !runstate_is_running()) {
+        return;
+    }
+    while (!virtio_net_tx_blocked(n)) {
+        if (budget-- == 0) {
+            /* A long burst: let the main loop breathe, then go on. */
+            if (!n->tx_bh) {
+                n->tx_bh = g_idle_source_new();
+                g_source_set_callback(n->tx_bh, virtio_net_tx_bh, n, NULL);
+                g_source_attach(n->tx_bh, main_loop_context());
+            }
+            break;
+        }
+        VirtQueueElement *elem = virtqueue_pop(vq);
+        if (!elem) {
+            break;
+        }
+        if (elem->in_num || elem->out_len < VIRTIO_NET_HDR_LEN) {
+            virtio_error(&n->vdev, "transmit buffer %u is device-writable or shorter than "
+                                   "the header", elem->index);
+            virtqueue_elem_free(elem);
+            break;
+        }
+        size_t size = elem->out_len - VIRTIO_NET_HDR_LEN;
+        if (size <= NET_FRAME_MAX) {
+            uint8_t *frame = g_malloc(size ? size : 1);
+            if (virtqueue_elem_read(&n->vdev, elem, VIRTIO_NET_HDR_LEN, frame, size) == size) {
+                virtio_net_learn_tx(n, frame, size);
+                net_send_buf(n->nc, frame, size);
+            }
+            g_free(frame);
+        }
+        virtqueue_push(vq, elem, 0);
+        virtqueue_elem_free(elem);
+        sent = true;
+    }
+    if (sent) {
+        virtio_notify(&n->vdev, vq);
+    }
+}
+
+static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
+{
+    virtio_net_flush_tx(virtio_net_of(vdev));
+}
+
+static void virtio_net_send_ready(NetClientState *nc)
+{
+    virtio_net_flush_tx(nc->opaque);
+}
+
+/* ---- link, run state, client -------------------------------------------------------- */
+
+static void virtio_net_link_status_changed(NetClientState *nc)
+{
+    VirtIONet *n = nc->opaque;
+    uint16_t old = n->status;
+    if (nc->link_down) {
+        n->status &= ~VIRTIO_NET_S_LINK_UP;
+    } else {
+        n->status |= VIRTIO_NET_S_LINK_UP;
+    }
+    if (n->status != old) {
+        virtio_config_changed(&n->vdev);
+    }
+}
+
+static void virtio_net_vm_state_change(void *opaque, bool running, RunState state,
+                                       RunState from)
+{
+    VirtIONet *n = opaque;
+    if (running && virtio_driver_ok(&n->vdev)) {
+        net_client_flush(n->nc);
+        virtio_net_flush_tx(n);
+    }
+}
+
+static const NetClientInfo virtio_net_info = {
+    .kind = NET_CLIENT_NIC,
+    .type = "virtio-net-pci",
+    .receive = virtio_net_receive,
+    .can_receive = virtio_net_can_receive,
+    .announce = virtio_net_announce,
+    .announce_addresses = virtio_net_announce_addresses,
+    .announce_rarp_always = virtio_net_announce_rarp_always,
+    .link_status_changed = virtio_net_link_status_changed,
+    .send_ready = virtio_net_send_ready,
+};
+
+/* ---- -device virtio-net-pci --------------------------------------------------------- */
+
+/* Feature properties, QEMU's names and defaults. */
+static const struct {
+    const char *prop;
+    unsigned bit;
+} vnet_feature_props[] = {
+    {"mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF},
+    {"status", VIRTIO_NET_F_STATUS},
+    {"ctrl_vq", VIRTIO_NET_F_CTRL_VQ},
+    {"ctrl_rx", VIRTIO_NET_F_CTRL_RX},
+    {"ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN},
+    {"ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA},
+    {"guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE},
+    {"ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR},
+    {"event_idx", VIRTIO_RING_F_EVENT_IDX},
+    {"indirect_desc", VIRTIO_RING_F_INDIRECT_DESC},
+};
+
+/* QEMU properties for features tern does not implement: accepted only as off. */
+static const char *const vnet_off_only_props[] = {
+    "mq", "csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "guest_ecn",
+    "guest_ufo", "host_tso4", "host_tso6", "host_ecn", "host_ufo", "ctrl_guest_offloads",
+    "guest_rsc_ext", "rss", "hash", "host_uso", "guest_uso4", "guest_uso6", "mtu_bypass",
+};
+
+static const char *const vnet_known_props[] = {
+    "netdev", "mac", "addr", "bus", "romfile", "rx_queue_size", "tx_queue_size",
+    "announce_rarp", "announce_learned",
+    "mrg_rxbuf", "status", "ctrl_vq", "ctrl_rx", "ctrl_vlan", "ctrl_rx_extra",
+    "guest_announce", "ctrl_mac_addr", "event_idx", "indirect_desc",
+    "mq", "csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "guest_ecn",
+    "guest_ufo", "host_tso4", "host_tso6", "host_ecn", "host_ufo", "ctrl_guest_offloads",
+    "guest_rsc_ext", "rss", "hash", "host_uso", "guest_uso4", "guest_uso6", "mtu_bypass",
+    NULL,
+};
+
+static bool vnet_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static bool vnet_fail(GError **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-device virtio-net-pci: %s", msg);
+    return false;
+}
+
+typedef struct VnetConfig {
+    uint64_t features;
+    uint8_t mac[ETH_ALEN];
+    bool mac_given;
+    int slot;
+    NetClientState *backend;
+    uint64_t rx_size, tx_size;
+    bool rarp_always, learned;
+} VnetConfig;
+
+static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
+{
+    c->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC);
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_props); i++) {
+        bool on;
+        if (!opts_get_bool(o, vnet_feature_props[i].prop, true, &on, errp)) {
+            return false;
+        }
+        if (on) {
+            c->features |= VIRTIO_BIT(vnet_feature_props[i].bit);
+        }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_off_only_props); i++) {
+        bool on;
+        if (!opts_get_bool(o, vnet_off_only_props[i], false, &on, errp)) {
+            return false;
+        }
+        if (on) {
+            return vnet_fail(errp, "%s=on is not supported by tern (use %s=off or leave it out)",
+                             vnet_off_only_props[i], vnet_off_only_props[i]);
+        }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
+        if ((c->features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
+            !(c->features & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
+            return vnet_fail(errp, "%s=on requires %s=on (a Linux guest refuses the device "
+                                   "otherwise); set %s=off or %s=on",
+                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
+                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
+        }
+    }
+    if ((c->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
+        !(c->features & VIRTIO_BIT(VIRTIO_NET_F_STATUS))) {
+        return vnet_fail(errp, "guest_announce=on requires status=on (the guest reads the "
+                               "announce bit from the status field); set guest_announce=off "
+                               "or status=on");
+    }
+    return true;
+}
+
+static bool vnet_parse_queue_size(const TernOpts *o, const char *key, uint64_t *out,
+                                  GError **errp)
+{
+    if (!opts_get_uint(o, key, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE, out, errp)) {
+        return false;
+    }
+    if (*out < VIRTIO_NET_QUEUE_SIZE || (*out & (*out - 1))) {
+        return vnet_fail(errp, "Invalid %s (= %" G_GUINT64_FORMAT "), must be a power of 2 "
+                               "between %d and %d.",
+                         key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
+    }
+    return true;
+}
+
+static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
+{
+    if (!opts_check_keys(o, vnet_known_props, errp) || !vnet_parse_features(o, c, errp) ||
+        !vnet_parse_queue_size(o, "rx_queue_size", &c->rx_size, errp) ||
+        !vnet_parse_queue_size(o, "tx_queue_size", &c->tx_size, errp) ||
+        !opts_get_bool(o, "announce_learned", true, &c->learned, errp)) {
+        return false;
+    }
+    const char *v = opts_get(o, "announce_rarp");
+    if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
+        return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
+    }
+    c->rarp_always = v && strcmp(v, "always") == 0;
+    v = opts_get(o, "bus");
+    if (v && strcmp(v, "pci.0") != 0) {
+        return vnet_fail(errp, "Bus '%s' not found (the pc machine has pci.0)", v);
+    }
+    v = opts_get(o, "romfile");
+    if (v && *v) {
+        return vnet_fail(errp, "romfile=%s: tern loads no option ROMs (use romfile=)", v);
+    }
+    c->slot = -1;
+    if ((v = opts_get(o, "addr")) && (c->slot = pci_parse_slot(v, errp)) < 0) {
+        return false;
+    }
+    if ((v = opts_get(o, "mac"))) {
+        if (!net_parse_mac(v, c->mac)) {
+            return vnet_fail(errp, "Property 'virtio-net-pci.mac' doesn't take value '%s'", v);
+        }
+        if (c->mac[0] & 1) {
+            return vnet_fail(errp, "mac=%s is a multicast address; a NIC needs a unicast one",
+                             v);
+        }
+        c->mac_given = true;
+    }
+    if ((v = opts_get(o, "netdev")) && !(c->backend = net_backend_find(v))) {
+        return vnet_fail(errp, "Property 'virtio-net-pci.netdev' can't find value '%s'", v);
+    }
+    if (o->id && net_client_find(o->id)) {
+        return vnet_fail(errp, "Duplicate ID '%s' for device", o->id);
+    }
+    return true;
+}
+
+static void virtio_net_free(VirtIONet *n)
+{
+    if (n->nc) {
+        net_client_free(n->nc);
+    }
+    virtio_cleanup(&n->vdev);
+    g_free(n->name);
+    g_free(n->dev_id);
+    g_free(n->qom_path);
+    g_free(n);
+}
+
+static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
+{
+    VnetConfig c = {0};
+    if (!vnet_parse(o, &c, errp)) {
+        return false;
+    }
+    VirtIONet *n = g_new0(VirtIONet, 1);
+    if (o->id) {
+        n->dev_id = g_strdup(o->id);
+        n->name = g_strdup(o->id);
+        n->qom_path = g_strdup_printf("/machine/peripheral/%s/virtio-backend", o->id);
+    } else {
+        n->name = g_strdup_printf("virtio-net-pci.%u", vnet_registry.unnamed_nics++);
+        n->qom_path = g_strdup_printf("/machine/peripheral-anon/device[%u]/virtio-backend",
+                                      vnet_registry.anonymous++);
+    }
+    if (!c.mac_given) {
+        static const uint8_t base[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+        memcpy(c.mac, base, ETH_ALEN);
+        c.mac[5] += vnet_registry.default_macs++;
+    }
+    memcpy(n->conf_mac, c.mac, ETH_ALEN);
+    n->announce_rarp_always = c.rarp_always;
+    n->announce_learned = c.learned;
+
+    virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_LEN, &virtio_net_ops);
+    n->vdev.host_features = c.features;
+    n->rx_vq = virtio_add_queue(&n->vdev, c.rx_size, virtio_net_handle_rx);
+    n->tx_vq = virtio_add_queue(&n->vdev, c.tx_size, virtio_net_handle_tx);
+    if (c.features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+        n->ctrl_vq = virtio_add_queue(&n->vdev, 64, virtio_net_handle_ctrl);
+    }
+    n->nc = net_client_new(&virtio_net_info, n->name, n);
+    memcpy(n->nc->mac, c.mac, ETH_ALEN);
+    n->rxfilter_notify_enabled = true;
+    if (c.backend && !net_client_connect(n->nc, c.backend, errp)) {
+        g_prefix_error(errp, "-device virtio-net-pci: ");
+        virtio_net_free(n);
+        return false;
+    }
+    if (!virtio_pci_realize(&n->proxy, &n->vdev, n->name, 0x020000, c.slot, errp)) {
+        g_prefix_error(errp, "-device virtio-net-pci: ");
+        virtio_net_free(n);
+        return false;
+    }
+    virtio_reset(&n->vdev);
+    n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
+    n->vmstate = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
+    return true; /* the device lives as long as the machine */
+}
+
+static const DeviceClass virtio_net_pci_class = {
+    .name = "virtio-net-pci",
+    .desc = "virtio network device (modern PCI)",
+    .create = virtio_net_pci_create,
+};
+DEVICE_CLASS_REGISTER(virtio_net_pci_class)

@@ -1,0 +1,162 @@
+/*
+ * virtio-net.h: the virtio network device (`-device virtio-net-pci`): one queue pair and
+ * a control queue, the receive filter the control queue programs, and the guest
+ * announce (VIRTIO_NET_F_GUEST_ANNOUNCE) that makes the network follow a moved VM.
+ *
+ * The model is split by job: virtio-net.c (device, properties, rx/tx data path),
+ * virtio-net-ctrl.c (control queue, receive filter, query-rx-filter) and
+ * virtio-net-announce.c (announce hook, ACK, the addresses the VMM-side fallback
+ * announces). The functions below are what those files offer each other.
+ */
+#ifndef TERN_HW_VIRTIO_NET_H
+#define TERN_HW_VIRTIO_NET_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "hw/virtio-pci.h"
+#include "hw/virtio.h"
+#include "net/net.h"
+#include "runstate.h"
+
+#define VIRTIO_ID_NET 1
+
+/* Feature bits (virtio 1.x 5.1.3). */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_CTRL_RX 18
+#define VIRTIO_NET_F_CTRL_VLAN 19
+#define VIRTIO_NET_F_CTRL_RX_EXTRA 20
+#define VIRTIO_NET_F_GUEST_ANNOUNCE 21
+#define VIRTIO_NET_F_MQ 22
+#define VIRTIO_NET_F_CTRL_MAC_ADDR 23
+
+/* Config space: mac[6], le16 status, le16 max_virtqueue_pairs. */
+#define VIRTIO_NET_CONFIG_MAC 0
+#define VIRTIO_NET_CONFIG_STATUS 6
+#define VIRTIO_NET_CONFIG_MAX_VQ_PAIRS 8
+#define VIRTIO_NET_CONFIG_LEN 10
+#define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_S_ANNOUNCE 2
+
+/* struct virtio_net_hdr_mrg_rxbuf: the header every frame carries with VERSION_1. */
+#define VIRTIO_NET_HDR_LEN 12
+#define VIRTIO_NET_HDR_NUM_BUFFERS 10
+
+/* Control queue. */
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_RX_PROMISC 0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_RX_ALLUNI 2
+#define VIRTIO_NET_CTRL_RX_NOMULTI 3
+#define VIRTIO_NET_CTRL_RX_NOUNI 4
+#define VIRTIO_NET_CTRL_RX_NOBCAST 5
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
+#define VIRTIO_NET_CTRL_VLAN 2
+#define VIRTIO_NET_CTRL_VLAN_ADD 0
+#define VIRTIO_NET_CTRL_VLAN_DEL 1
+#define VIRTIO_NET_CTRL_ANNOUNCE 3
+#define VIRTIO_NET_CTRL_ANNOUNCE_ACK 0
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5
+
+#define VIRTIO_NET_MAC_TABLE_ENTRIES 64
+#define VIRTIO_NET_MAX_VLAN 4096
+#define VIRTIO_NET_LEARNED_MAX 256
+#define VIRTIO_NET_QUEUE_SIZE 256
+#define VIRTIO_NET_RX_QUEUE 0
+#define VIRTIO_NET_TX_QUEUE 1
+#define VIRTIO_NET_CTRL_QUEUE 2 /* 2N with N = 1 queue pair */
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+typedef struct VirtIONetMacTable {
+    unsigned in_use;      /* entries in macs[] */
+    unsigned first_multi; /* unicast entries come first */
+    bool uni_overflow, multi_overflow;
+    uint8_t macs[VIRTIO_NET_MAC_TABLE_ENTRIES * ETH_ALEN];
+} VirtIONetMacTable;
+
+/* A (source MAC, VLAN) the guest transmitted from. */
+typedef struct VirtIONetLearned {
+    uint8_t mac[ETH_ALEN];
+    uint16_t vlan; /* 0: untagged */
+    uint64_t seen; /* sequence number of the last frame: the oldest goes first */
+} VirtIONetLearned;
+
+typedef struct VirtIONet {
+    VirtIOPCIProxy proxy; /* first: the PCI device */
+    VirtIODevice vdev;
+    NetClientState *nc;
+    char *name;     /* the NIC's name: the device id, or virtio-net-pci.N */
+    char *dev_id;   /* the device id, NULL when none was given */
+    char *qom_path; /* QEMU's canonical path of the virtio backend, for events */
+    uint8_t conf_mac[ETH_ALEN];
+    uint8_t mac[ETH_ALEN]; /* current: the driver may change it (MAC_ADDR_SET) */
+    uint16_t status;
+    VirtQueue *rx_vq, *tx_vq, *ctrl_vq;
+    bool mergeable_rx;
+    GSource *tx_bh; /* continues a long transmit burst from the main loop */
+    VMChangeStateEntry *vmstate;
+
+    /* Receive filter, programmed through the control queue. */
+    bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
+    VirtIONetMacTable mac_table;
+    uint32_t vlans[VIRTIO_NET_MAX_VLAN / 32];
+    bool rxfilter_notify_enabled; /* NIC_RX_FILTER_CHANGED is armed */
+
+    /* Announce. */
+    bool announce_rarp_always; /* announce_rarp=always */
+    bool announce_learned;     /* announce_learned=on */
+    bool announce_deferred;    /* asked before DRIVER_OK: ask at DRIVER_OK */
+    VirtIONetLearned learned[VIRTIO_NET_LEARNED_MAX];
+    unsigned learned_count, learned_last;
+    uint64_t learned_seq;
+} VirtIONet;
+
+static inline VirtIONet *virtio_net_of(VirtIODevice *vdev)
+{
+    return container_of(vdev, VirtIONet, vdev);
+}
+
+/* The model behind a NIC client, or NULL when it is another model. */
+VirtIONet *virtio_net_from_nc(NetClientState *nc);
+
+/* virtio-net-ctrl.c */
+void virtio_net_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq);
+/* Run one control command (class, command, data after the 2-byte header). */
+uint8_t virtio_net_ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd, const uint8_t *data,
+                                size_t len);
+/* Whether the receive filter lets `frame` (Ethernet, `len` bytes) reach the guest. */
+bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t len);
+/* The receive filter's power-on state (QEMU's: promiscuous until the driver says). */
+void virtio_net_rx_filter_reset(VirtIONet *n);
+/* The filter changed: emit NIC_RX_FILTER_CHANGED if armed, then disarm. */
+void virtio_net_rxfilter_notify(VirtIONet *n);
+
+/* virtio-net-announce.c */
+bool virtio_net_announce(NetClientState *nc);
+void virtio_net_announce_addresses(NetClientState *nc, GArray *out);
+bool virtio_net_announce_rarp_always(NetClientState *nc);
+/* ANNOUNCE class command: clears the bit before the caller marks the buffer used. */
+uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len);
+/* The driver just set DRIVER_OK: a deferred request goes to the guest now. */
+void virtio_net_announce_driver_ok(VirtIONet *n);
+/* Device reset; `driver_was_ok`: a running driver went away (cancel rounds in flight). */
+void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok);
+/* Whether the guest negotiated what it takes to answer an announce request. */
+bool virtio_net_guest_can_announce(const VirtIONet *n);
+/* Remember the (source MAC, VLAN) of a frame the guest transmitted. */
+void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * qvirtio-net.c: the test-side virtio-net driver and netdev peer (see qvirtio-net.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "qvirtio-net.h"
+
+QTestState *qvnet_start(const char *props, const char *extra, int *backend_fd)
+{
+    /* A listening socket on loopback; tern connects to it at start-up. */
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(lfd, >=, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    g_assert_cmpint(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_assert_cmpint(listen(lfd, 1), ==, 0);
+    g_assert_cmpint(getsockname(lfd, (struct sockaddr *)&sa, &sl), ==, 0);
+    QTestState *qts = qtest_initf("-netdev socket,id=n0,connect=127.0.0.1:%u "
+                                  "-device virtio-net-pci,netdev=n0%s%s %s",
+                                  ntohs(sa.sin_port), props && *props ? "," : "",
+                                  props ? props : "", extra ? extra : "");
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    g_assert_cmpint(poll(&p, 1, QVIRTIO_TIMEOUT_MS), ==, 1);
+    *backend_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    g_assert_cmpint(*backend_fd, >=, 0);
+    close(lfd);
+    return qts;
+}
+
+QVirtioNet *qvnet_init(QTestState *qts, uint64_t features, bool driver_ok)
+{
+    QVirtioNet *n = g_new0(QVirtioNet, 1);
+    n->qts = qts;
+    n->dev = qvirtio_pci_find(qts, QVNET_ID);
+    g_assert_nonnull(n->dev);
+    qvirtio_enable_msix(n->dev);
+    g_assert_cmphex(qvirtio_device_features(n->dev) & features, ==, features);
+    g_assert_true(qvirtio_negotiate(n->dev, features));
+    n->features = features;
+    n->rx = qvirtqueue_setup(n->dev, 0, 0);
+    n->tx = qvirtqueue_setup(n->dev, 1, 0);
+    if (features & QVNET_BIT(QVNET_F_CTRL_VQ)) {
+        n->ctrl = qvirtqueue_setup(n->dev, 2, 0);
+    }
+    n->rx_addr = g_new0(uint64_t, n->rx->size);
+    n->rx_len = g_new0(uint32_t, n->rx->size);
+    if (driver_ok) {
+        qvirtio_driver_ok(n->dev);
+    }
+    return n;
+}
+
+void qvnet_free(QVirtioNet *n)
+{
+    if (!n) {
+        return;
+    }
+    g_free(n->rx_addr);
+    g_free(n->rx_len);
+    g_free(n->rx);
+    g_free(n->tx);
+    g_free(n->ctrl);
+    qvirtio_free(n->dev);
+    g_free(n);
+}
+
+uint16_t qvnet_status(QVirtioNet *n)
+{
+    return qvirtio_config_readw(n->dev, QVNET_CONFIG_STATUS);
+}
+
+void qvnet_config_mac(QVirtioNet *n, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        mac[i] = qvirtio_config_readb(n->dev, i);
+    }
+}
+
+void qvnet_rx_post(QVirtioNet *n, uint32_t size)
+{
+    uint64_t addr = qtest_alloc(n->qts, size);
+    uint16_t head = qvirtqueue_add(n->rx, addr, size, true, true);
+    n->rx_addr[head] = addr;
+    n->rx_len[head] = size;
+    qvirtqueue_submit(n->rx, head);
+}
+
+static size_t rx_copy_out(QVirtioNet *n, uint32_t id, uint32_t len, uint8_t *frame,
+                          size_t cap, uint16_t *num_buffers)
+{
+    g_assert_cmpuint(id, <, n->rx->size);
+    g_assert_cmpuint(len, >=, QVNET_HDR_LEN);
+    g_assert_cmpuint(len, <=, n->rx_len[id]);
+    uint8_t hdr[QVNET_HDR_LEN];
+    qtest_memread(n->qts, n->rx_addr[id], hdr, sizeof(hdr));
+    if (num_buffers) {
+        *num_buffers = hdr[10] | hdr[11] << 8;
+    }
+    size_t flen = len - QVNET_HDR_LEN;
+    g_assert_cmpuint(flen, <=, cap);
+    qtest_memread(n->qts, n->rx_addr[id] + QVNET_HDR_LEN, frame, flen);
+    return flen;
+}
+
+bool qvnet_rx_poll(QVirtioNet *n, uint8_t *frame, size_t cap, size_t *len)
+{
+    uint32_t id, l;
+    if (!qvirtqueue_get_used(n->rx, &id, &l)) {
+        return false;
+    }
+    *len = rx_copy_out(n, id, l, frame, cap, NULL);
+    return true;
+}
+
+size_t qvnet_rx_wait(QVirtioNet *n, uint8_t *frame, size_t cap, uint16_t *num_buffers)
+{
+    uint32_t id, len;
+    qvirtqueue_wait_used(n->rx, &id, &len);
+    return rx_copy_out(n, id, len, frame, cap, num_buffers);
+}
+
+void qvnet_tx(QVirtioNet *n, const void *frame, size_t len)
+{
+    uint64_t addr = qtest_alloc(n->qts, QVNET_HDR_LEN + len);
+    qtest_memwrite(n->qts, addr + QVNET_HDR_LEN, frame, len);
+    uint16_t head = qvirtqueue_add(n->tx, addr, QVNET_HDR_LEN + len, false, true);
+    qvirtqueue_submit(n->tx, head);
+    uint32_t id;
+    qvirtqueue_wait_used(n->tx, &id, NULL);
+    g_assert_cmpuint(id, ==, head);
+}
+
+uint8_t qvnet_ctrl(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data, size_t len)
+{
+    g_assert_nonnull(n->ctrl);
+    uint64_t hdr = qtest_alloc(n->qts, 2);
+    uint64_t ack = qtest_alloc(n->qts, 1);
+    uint8_t h[2] = {cls, cmd};
+    qtest_memwrite(n->qts, hdr, h, 2);
+    qtest_writeb(n->qts, ack, 0xee);
+    uint16_t head = qvirtqueue_add(n->ctrl, hdr, 2, false, true);
+    if (len) {
+        uint64_t d = qtest_alloc(n->qts, len);
+        qtest_memwrite(n->qts, d, data, len);
+        qvirtqueue_add(n->ctrl, d, len, false, false);
+    }
+    qvirtqueue_add(n->ctrl, ack, 1, true, false);
+    qvirtqueue_submit(n->ctrl, head);
+    uint32_t id, used_len;
+    qvirtqueue_wait_used(n->ctrl, &id, &used_len);
+    g_assert_cmpuint(id, ==, head);
+    g_assert_cmpuint(used_len, ==, 1);
+    return qtest_readb(n->qts, ack);
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t r = write(fd, p, len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        g_assert_cmpint(r, >, 0);
+        p += r;
+        len -= r;
+    }
+}
+
+void qvnet_backend_send(int fd, const void *frame, size_t len)
+{
+    uint32_t be = htonl(len);
+    write_all(fd, &be, 4);
+    write_all(fd, frame, len);
+}
+
+/* Read exactly len bytes within the deadline; false when nothing came in time. */
+static bool read_full(int fd, uint8_t *buf, size_t len, gint64 deadline)
+{
+    size_t got = 0;
+    while (got < len) {
+        int left = (int)MAX(0, (deadline - g_get_monotonic_time()) / 1000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, left) != 1) {
+            g_assert_cmpuint(got, ==, 0); /* half a frame then silence: a tern bug */
+            return false;
+        }
+        ssize_t r = read(fd, buf + got, len - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        g_assert_cmpint(r, >, 0);
+        got += r;
+    }
+    return true;
+}
+
+ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000LL;
+    uint8_t be[4];
+    if (!read_full(fd, be, 4, deadline)) {
+        return -1;
+    }
+    size_t len = (size_t)be[0] << 24 | be[1] << 16 | be[2] << 8 | be[3];
+    g_assert_cmpuint(len, <=, cap);
+    g_assert_true(read_full(fd, buf, len, g_get_monotonic_time() + QVIRTIO_TIMEOUT_MS * 1000LL));
+    return len;
+}
+
+size_t qvnet_build_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
+                         uint16_t vlan, uint16_t ethertype, size_t payload_len)
+{
+    size_t o = 0;
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    o = 12;
+    if (vlan) {
+        buf[o++] = 0x81;
+        buf[o++] = 0x00;
+        buf[o++] = vlan >> 8;
+        buf[o++] = vlan & 0xff;
+    }
+    buf[o++] = ethertype >> 8;
+    buf[o++] = ethertype & 0xff;
+    for (size_t i = 0; i < payload_len; i++) {
+        buf[o++] = (uint8_t)(i * 13 + 7);
+    }
+    return o;
+}
