@@ -1,14 +1,470 @@
-/* kvm-all.c: the KVM accelerator (placeholder until it is written: refuses clearly). */
+/*
+ * kvm-all.c: the KVM accelerator: the VM with its in-kernel irqchip (PIC, IOAPIC, LAPICs)
+ * and PIT, guest RAM in memory slots, GSI routing with MSI routes and irqfds, ioeventfds,
+ * and the run-state hook that starts and stops the vCPUs (kvm-vcpu.c) and freezes the
+ * guest's kvm-clock while the VM is stopped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "accel/kvm.h"
 #include "error.h"
+#include "hw/accel.h"
 #include "hw/i386/pc.h"
+#include "hw/memory.h"
+#include "kvm-internal.h"
+#include "runstate.h"
+
+/* GSIs 0-23 are the IOAPIC pins (0-15 also the PICs'); MSI routes take GSIs above. */
+#define KVM_IOAPIC_PINS 24
+#define KVM_MAX_GSI 1024
+
+/* The accelerator instance: one VM per process. */
+static struct {
+    KvmState *s;
+    VMChangeStateEntry *vmse;
+} kvm;
+
+/* An ioctl retried on EINTR (a kick may land in any of them); -errno on failure. */
+static int ioctl_retry(int fd, unsigned long req, void *arg)
+{
+    int r;
+    do {
+        r = ioctl(fd, req, arg);
+    } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+int kvm_vm_ioctl(KvmState *s, unsigned long req, void *arg)
+{
+    return ioctl_retry(s->vm_fd, req, arg);
+}
+
+int kvm_vcpu_ioctl(KvmVcpu *v, unsigned long req, void *arg)
+{
+    return ioctl_retry(v->fd, req, arg);
+}
+
+bool kvm_enabled(void)
+{
+    return kvm.s != NULL;
+}
+
+unsigned kvm_vcpu_count(void)
+{
+    return kvm.s ? kvm.s->ncpus : 0;
+}
+
+bool kvm_set_boot_entry(const KvmBootEntry *e, GError **errp)
+{
+    g_return_val_if_fail(kvm.s && kvm.s->vcpus, false);
+    return kvm_vcpu_set_boot_entry(&kvm.s->vcpus[0], e, errp);
+}
+
+/* --- GSI routing ---------------------------------------------------------------------- */
+
+static void routes_add(KvmState *s, const struct kvm_irq_routing_entry *e)
+{
+    if (s->nroutes == s->routes_cap) {
+        s->routes_cap = s->routes_cap ? 2 * s->routes_cap : 64;
+        s->routes = g_renew(struct kvm_irq_routing_entry, s->routes, s->routes_cap);
+    }
+    s->routes[s->nroutes++] = *e;
+}
+
+/* KVM's own default table (kvm_setup_default_irq_routing): GSI n to PIC pin n (master
+ * for 0-7, slave for 8-15) and IOAPIC pin n. We must repeat it because
+ * KVM_SET_GSI_ROUTING replaces the whole table. */
+static void routes_init_default(KvmState *s)
+{
+    for (unsigned gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
+        if (gsi < 16) {
+            struct kvm_irq_routing_entry pic = {
+                .gsi = gsi,
+                .type = KVM_IRQ_ROUTING_IRQCHIP,
+                .u.irqchip = {gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+                              gsi % 8},
+            };
+            routes_add(s, &pic);
+        }
+        struct kvm_irq_routing_entry ioapic = {
+            .gsi = gsi,
+            .type = KVM_IRQ_ROUTING_IRQCHIP,
+            .u.irqchip = {KVM_IRQCHIP_IOAPIC, gsi},
+        };
+        routes_add(s, &ioapic);
+    }
+    s->next_gsi = KVM_IOAPIC_PINS;
+    s->free_gsis = g_array_new(FALSE, FALSE, sizeof(int));
+}
+
+static bool routes_commit(KvmState *s)
+{
+    g_autofree struct kvm_irq_routing *r =
+        g_malloc0(sizeof(*r) + s->nroutes * sizeof(r->entries[0]));
+    r->nr = s->nroutes;
+    memcpy(r->entries, s->routes, s->nroutes * sizeof(r->entries[0]));
+    int rc = kvm_vm_ioctl(s, KVM_SET_GSI_ROUTING, r);
+    if (rc < 0) {
+        g_warning("kvm: KVM_SET_GSI_ROUTING: %s", g_strerror(-rc));
+        return false;
+    }
+    return true;
+}
+
+static struct kvm_irq_routing_entry *route_find(KvmState *s, int gsi)
+{
+    for (unsigned i = KVM_IOAPIC_PINS; i < s->nroutes; i++) {
+        if ((int)s->routes[i].gsi == gsi) {
+            return &s->routes[i];
+        }
+    }
+    return NULL;
+}
+
+static int kvm_msi_route_add(uint64_t addr, uint32_t data)
+{
+    KvmState *s = kvm.s;
+    int gsi;
+    if (s->free_gsis->len) {
+        gsi = g_array_index(s->free_gsis, int, s->free_gsis->len - 1);
+        g_array_set_size(s->free_gsis, s->free_gsis->len - 1);
+    } else if (s->next_gsi < KVM_MAX_GSI) {
+        gsi = s->next_gsi++;
+    } else {
+        return -1;
+    }
+    struct kvm_irq_routing_entry e = {
+        .gsi = gsi,
+        .type = KVM_IRQ_ROUTING_MSI,
+        .u.msi = {.address_lo = (uint32_t)addr, .address_hi = addr >> 32, .data = data},
+    };
+    routes_add(s, &e);
+    if (!routes_commit(s)) {
+        s->nroutes--;
+        g_array_append_val(s->free_gsis, gsi);
+        return -1;
+    }
+    return gsi;
+}
+
+static bool kvm_msi_route_update(int gsi, uint64_t addr, uint32_t data)
+{
+    struct kvm_irq_routing_entry *e = route_find(kvm.s, gsi);
+    if (!e) {
+        return false;
+    }
+    if (e->u.msi.address_lo == (uint32_t)addr && e->u.msi.address_hi == addr >> 32 &&
+        e->u.msi.data == data) {
+        return true;
+    }
+    e->u.msi.address_lo = (uint32_t)addr;
+    e->u.msi.address_hi = addr >> 32;
+    e->u.msi.data = data;
+    return routes_commit(kvm.s);
+}
+
+static void kvm_msi_route_remove(int gsi)
+{
+    KvmState *s = kvm.s;
+    struct kvm_irq_routing_entry *e = route_find(s, gsi);
+    if (!e) {
+        return;
+    }
+    *e = s->routes[--s->nroutes];
+    g_array_append_val(s->free_gsis, gsi);
+    routes_commit(s);
+}
+
+static bool irqfd(int fd, int gsi, bool assign)
+{
+    struct kvm_irqfd req = {
+        .fd = fd,
+        .gsi = gsi,
+        .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+    };
+    int rc = kvm_vm_ioctl(kvm.s, KVM_IRQFD, &req);
+    if (rc < 0) {
+        g_warning("kvm: KVM_IRQFD %s gsi %d: %s", assign ? "assign" : "deassign", gsi,
+                  g_strerror(-rc));
+        return false;
+    }
+    return true;
+}
+
+static bool kvm_irqfd_add(int fd, int gsi)
+{
+    return irqfd(fd, gsi, true);
+}
+
+static void kvm_irqfd_del(int fd, int gsi)
+{
+    irqfd(fd, gsi, false);
+}
+
+/* --- AccelOps ------------------------------------------------------------------------- */
+
+static void kvm_set_irq(int gsi, bool level)
+{
+    struct kvm_irq_level irq = {.irq = gsi, .level = level};
+    int rc = kvm_vm_ioctl(kvm.s, KVM_IRQ_LINE, &irq);
+    if (rc < 0) {
+        g_warning("kvm: KVM_IRQ_LINE gsi %d: %s", gsi, g_strerror(-rc));
+    }
+}
+
+static void kvm_send_msi(uint64_t addr, uint32_t data)
+{
+    struct kvm_msi msi = {.address_lo = (uint32_t)addr, .address_hi = addr >> 32, .data = data};
+    int rc = kvm_vm_ioctl(kvm.s, KVM_SIGNAL_MSI, &msi);
+    if (rc < 0) {
+        g_warning("kvm: KVM_SIGNAL_MSI %#" G_GINT64_MODIFIER "x/%#x: %s", addr, data,
+                  g_strerror(-rc));
+    }
+}
+
+static bool ioeventfd(int fd, AddressSpaceId space, uint64_t addr, unsigned size,
+                      bool match_data, uint64_t data, bool assign)
+{
+    struct kvm_ioeventfd req = {
+        .datamatch = match_data ? data : 0,
+        .addr = addr,
+        .len = size,
+        .fd = fd,
+        .flags = (space == ADDR_SPACE_IO ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+                 (match_data ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+                 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+    };
+    int rc = kvm_vm_ioctl(kvm.s, KVM_IOEVENTFD, &req);
+    if (rc < 0) {
+        g_warning("kvm: KVM_IOEVENTFD %s %#" G_GINT64_MODIFIER "x: %s",
+                  assign ? "assign" : "deassign", addr, g_strerror(-rc));
+        return false;
+    }
+    return true;
+}
+
+static bool kvm_add_ioeventfd(int fd, AddressSpaceId space, uint64_t addr, unsigned size,
+                              bool match_data, uint64_t data)
+{
+    return ioeventfd(fd, space, addr, size, match_data, data, true);
+}
+
+static void kvm_del_ioeventfd(int fd, AddressSpaceId space, uint64_t addr, unsigned size,
+                              bool match_data, uint64_t data)
+{
+    ioeventfd(fd, space, addr, size, match_data, data, false);
+}
+
+static const AccelOps kvm_ops = {
+    .name = "kvm",
+    .set_irq = kvm_set_irq,
+    .send_msi = kvm_send_msi,
+    .add_ioeventfd = kvm_add_ioeventfd,
+    .del_ioeventfd = kvm_del_ioeventfd,
+    .msi_route_add = kvm_msi_route_add,
+    .msi_route_update = kvm_msi_route_update,
+    .msi_route_remove = kvm_msi_route_remove,
+    .irqfd_add = kvm_irqfd_add,
+    .irqfd_del = kvm_irqfd_del,
+};
+
+/* --- run state ------------------------------------------------------------------------ */
+
+/* Stop: every vCPU out of KVM_RUN first, then freeze kvm-clock so the guest does not see
+ * the pause as lost time. Start: the clock resumes where it stopped, then the vCPUs. */
+static void kvm_vm_state_change(void *opaque, bool running, RunState state, RunState from)
+{
+    KvmState *s = opaque;
+    if (running) {
+        if (s->clock_saved) {
+            struct kvm_clock_data data = {.clock = s->clock.clock};
+            int rc = kvm_vm_ioctl(s, KVM_SET_CLOCK, &data);
+            if (rc < 0) {
+                g_warning("kvm: KVM_SET_CLOCK: %s", g_strerror(-rc));
+            }
+            s->clock_saved = false;
+        }
+        kvm_vcpus_resume(s);
+    } else {
+        kvm_vcpus_pause(s);
+        int rc = kvm_vm_ioctl(s, KVM_GET_CLOCK, &s->clock);
+        s->clock_saved = rc >= 0;
+        if (rc < 0) {
+            g_warning("kvm: KVM_GET_CLOCK: %s", g_strerror(-rc));
+        }
+    }
+}
+
+/* --- set-up --------------------------------------------------------------------------- */
+
+static bool kvm_fail(GError **errp, TernErrorClass cls, int err, const char *what)
+{
+    g_set_error(errp, TERN_ERROR, cls, "-accel kvm: %s: %s", what, g_strerror(err));
+    return false;
+}
+
+static bool kvm_check_caps(KvmState *s, GError **errp)
+{
+    static const struct {
+        int cap;
+        const char *name;
+    } required[] = {
+        {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+        {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+        {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+        {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
+        {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+        {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+        {KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI"},
+        {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+        {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+        {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        {KVM_CAP_ADJUST_CLOCK, "KVM_CAP_ADJUST_CLOCK"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(required); i++) {
+        if (ioctl(s->kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_KVM_MISSING_CAP,
+                        "-accel kvm: this host's KVM lacks %s, which tern needs",
+                        required[i].name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool kvm_map_ram(KvmState *s, GError **errp)
+{
+    const RamBlock *blocks;
+    unsigned n = guest_ram_blocks(&blocks);
+    for (unsigned i = 0; i < n; i++) {
+        struct kvm_userspace_memory_region slot = {
+            .slot = i,
+            .guest_phys_addr = blocks[i].gpa,
+            .memory_size = blocks[i].size,
+            .userspace_addr = (uintptr_t)blocks[i].host,
+        };
+        int rc = kvm_vm_ioctl(s, KVM_SET_USER_MEMORY_REGION, &slot);
+        if (rc < 0) {
+            return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_SET_USER_MEMORY_REGION");
+        }
+    }
+    return true;
+}
+
+static bool kvm_create_vm(KvmState *s, GError **errp)
+{
+    s->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (s->kvm_fd < 0) {
+        int err = errno;
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-accel kvm: cannot open /dev/kvm: %s%s", g_strerror(err),
+                    err == ENOENT ? " (is the kvm_intel or kvm_amd module loaded?)" : "");
+        return false;
+    }
+    int api = ioctl(s->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-accel kvm: KVM API version %d, tern needs %d", api, KVM_API_VERSION);
+        return false;
+    }
+    do {
+        s->vm_fd = ioctl(s->kvm_fd, KVM_CREATE_VM, 0);
+    } while (s->vm_fd < 0 && errno == EINTR);
+    if (s->vm_fd < 0) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_CREATE_VM");
+    }
+    if (!kvm_check_caps(s, errp)) {
+        return false;
+    }
+    s->run_mmap_size = ioctl(s->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (s->run_mmap_size < (int)sizeof(struct kvm_run)) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_GET_VCPU_MMAP_SIZE");
+    }
+    /* VMX needs these two private areas below 4 GiB even with unrestricted guests. */
+    uint64_t identity = KVM_IDENTITY_MAP_ADDR;
+    int rc = kvm_vm_ioctl(s, KVM_SET_IDENTITY_MAP_ADDR, &identity);
+    if (rc < 0) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_SET_IDENTITY_MAP_ADDR");
+    }
+    rc = ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
+    if (rc < 0) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_SET_TSS_ADDR");
+    }
+    rc = kvm_vm_ioctl(s, KVM_CREATE_IRQCHIP, NULL);
+    if (rc < 0) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_CREATE_IRQCHIP");
+    }
+    /* The PIT and port 0x61 (PIT channel 2 gate, speaker) both live in the kernel. */
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    rc = kvm_vm_ioctl(s, KVM_CREATE_PIT2, &pit);
+    if (rc < 0) {
+        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_CREATE_PIT2");
+    }
+    routes_init_default(s);
+    return routes_commit(s) || kvm_fail(errp, TERN_ERROR_GENERIC, EINVAL, "GSI routing");
+}
+
+static void kvm_state_free(KvmState *s)
+{
+    if (s->vm_fd > 0) {
+        close(s->vm_fd);
+    }
+    if (s->kvm_fd > 0) {
+        close(s->kvm_fd);
+    }
+    if (s->free_gsis) {
+        g_array_free(s->free_gsis, TRUE);
+    }
+    g_free(s->routes);
+    g_free(s->supported_cpuid);
+    g_mutex_clear(&s->lock);
+    g_cond_clear(&s->cond);
+    g_free(s);
+}
 
 bool kvm_accel_init(TernConfig *c, GError **errp)
 {
-    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                "-accel kvm: the KVM accelerator is not available in this build yet");
-    return false;
+    g_return_val_if_fail(kvm.s == NULL, false);
+    KvmState *s = g_new0(KvmState, 1);
+    s->kvm_fd = s->vm_fd = -1;
+    s->ncpus = c->smp ? c->smp : 1;
+    g_mutex_init(&s->lock);
+    g_cond_init(&s->cond);
+
+    if (!kvm_create_vm(s, errp) || !kvm_map_ram(s, errp)) {
+        kvm_state_free(s);
+        return false;
+    }
+    s->supported_cpuid = kvm_cpuid_get_supported(s->kvm_fd, errp);
+    if (!s->supported_cpuid) {
+        kvm_state_free(s);
+        return false;
+    }
+    kvm.s = s;
+    if (!kvm_vcpus_create(s, errp)) {
+        kvm_vcpus_destroy(s);
+        kvm.s = NULL;
+        kvm_state_free(s);
+        return false;
+    }
+    accel_set_ops(&kvm_ops);
+    kvm.vmse = vm_state_notify_add(kvm_vm_state_change, s, VM_STATE_PRIO_ACCEL);
+    return true;
 }
 
 void kvm_accel_destroy(void)
 {
+    KvmState *s = kvm.s;
+    if (!s) {
+        return;
+    }
+    vm_state_notify_remove(kvm.vmse);
+    kvm.vmse = NULL;
+    kvm_vcpus_destroy(s);
+    accel_set_ops(NULL);
+    kvm.s = NULL;
+    kvm_state_free(s);
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "error.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/pc-legacy.h"
 #include "hw/machine.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
@@ -56,6 +57,7 @@ void machine_destroy(void)
     } else {
         kvm_accel_destroy(); /* a no-op when it never started */
     }
+    pc_legacy_devices_destroy(); /* closes the serial backend: terminal, socket file */
     guest_ram_free();
 }
 

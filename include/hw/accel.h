@@ -22,6 +22,18 @@ typedef struct AccelOps {
                           bool match_data, uint64_t data);
     void (*del_ioeventfd)(int fd, AddressSpaceId space, uint64_t addr, unsigned size,
                           bool match_data, uint64_t data);
+    /*
+     * Optional MSI fast path (all NULL when unsupported): msi_route_add gives a GSI that
+     * delivers the message (-1: none left); msi_route_update re-targets it when the
+     * driver rewrites the MSI-X entry; irqfd_add makes a write to the eventfd `fd` raise
+     * that GSI in the kernel, so a device thread or the kernel (vhost) interrupts the
+     * guest with no trip through tern. Called with the big lock held.
+     */
+    int (*msi_route_add)(uint64_t addr, uint32_t data);
+    bool (*msi_route_update)(int gsi, uint64_t addr, uint32_t data);
+    void (*msi_route_remove)(int gsi);
+    bool (*irqfd_add)(int fd, int gsi);
+    void (*irqfd_del)(int fd, int gsi);
 } AccelOps;
 
 void accel_set_ops(const AccelOps *ops);

@@ -1,0 +1,383 @@
+/*
+ * acpi-build.c: the smallest ACPI that gives a Linux guest power-off: RSDP, RSDT, FADT
+ * (PM1a event/control, PM timer and reset register on I/O ports, SCI on IRQ 9), FACS,
+ * MADT (the same CPUs, IOAPIC and wiring as the MP table) and a DSDT with the PCI root
+ * bridge (its windows and the _PRT of INTx to IOAPIC pins) and \_S5.
+ *
+ * Why ACPI at all: Linux without it cannot power a PC off (it halts), and a halted vCPU
+ * never leaves the kernel; with it `poweroff` writes SLP_EN to PM1a_CNT, an I/O exit
+ * tern sees (acpi-pm.c). Once the guest uses ACPI its PCI root and interrupt routing
+ * must come from the DSDT, hence PCI0 and _PRT. The AML is built by hand: a few opcodes.
+ */
+#include <string.h>
+#include "hw/i386/x86-tables.h"
+#include "hw/memory.h"
+#include "hw/pci.h"
+
+#define SDT_HEADER_LEN 36
+#define OEM_ID "TERN  "
+#define OEM_TABLE_ID "TERN-PC "
+
+/* --- byte buffers --------------------------------------------------------------------- */
+
+typedef GByteArray Buf;
+
+static void buf_u8(Buf *b, uint8_t v)
+{
+    g_byte_array_append(b, &v, 1);
+}
+
+static void buf_le(Buf *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        buf_u8(b, v >> (8 * i));
+    }
+}
+
+static void buf_str(Buf *b, const char *s, size_t n)
+{
+    g_byte_array_append(b, (const uint8_t *)s, n);
+}
+
+static void buf_cat(Buf *b, Buf *tail)
+{
+    g_byte_array_append(b, tail->data, tail->len);
+    g_byte_array_unref(tail);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+/* --- AML (ACPI 6.x chapter 20) -------------------------------------------------------- */
+
+enum {
+    AML_ZERO = 0x00,
+    AML_ONE = 0x01,
+    AML_NAME = 0x08,
+    AML_BYTE = 0x0a,
+    AML_WORD = 0x0b,
+    AML_DWORD = 0x0c,
+    AML_QWORD = 0x0e,
+    AML_SCOPE = 0x10,
+    AML_BUFFER = 0x11,
+    AML_PACKAGE = 0x12,
+    AML_EXT = 0x5b,
+    AML_EXT_DEVICE = 0x82,
+    AML_ROOT = 0x5c,
+};
+
+static void aml_int(Buf *b, uint64_t v)
+{
+    if (v <= 1) {
+        buf_u8(b, v ? AML_ONE : AML_ZERO);
+    } else if (v <= 0xff) {
+        buf_u8(b, AML_BYTE), buf_le(b, v, 1);
+    } else if (v <= 0xffff) {
+        buf_u8(b, AML_WORD), buf_le(b, v, 2);
+    } else if (v <= 0xffffffff) {
+        buf_u8(b, AML_DWORD), buf_le(b, v, 4);
+    } else {
+        buf_u8(b, AML_QWORD), buf_le(b, v, 8);
+    }
+}
+
+/* A NameSeg or a rooted path "\\XXXX"; segments are exactly 4 characters. */
+static void aml_name(Buf *b, const char *name)
+{
+    if (name[0] == '\\') {
+        buf_u8(b, AML_ROOT);
+        name++;
+    }
+    g_assert(strlen(name) == 4);
+    buf_str(b, name, 4);
+}
+
+/* PkgLength counts itself: 1 byte up to 63, else a lead byte plus 1-3 bytes. */
+static void aml_pkg_wrap(Buf *out, Buf *body)
+{
+    size_t len = body->len;
+    if (len + 1 < 64) {
+        buf_u8(out, len + 1);
+    } else {
+        unsigned extra = len + 2 < (1 << 12) ? 1 : len + 3 < (1 << 20) ? 2 : 3;
+        size_t total = len + 1 + extra;
+        buf_u8(out, (extra << 6) | (total & 0xf));
+        for (unsigned i = 0; i < extra; i++) {
+            buf_u8(out, total >> (4 + 8 * i));
+        }
+    }
+    buf_cat(out, body);
+}
+
+/* Opcode(s), PkgLength, name, terms: the shape of Scope() and Device(). */
+static void aml_named_block(Buf *out, const uint8_t *op, size_t oplen, const char *name,
+                            Buf *terms)
+{
+    Buf *body = g_byte_array_new();
+    aml_name(body, name);
+    buf_cat(body, terms);
+    g_byte_array_append(out, op, oplen);
+    aml_pkg_wrap(out, body);
+}
+
+static void aml_scope(Buf *out, const char *name, Buf *terms)
+{
+    static const uint8_t op[] = {AML_SCOPE};
+    aml_named_block(out, op, sizeof(op), name, terms);
+}
+
+static void aml_device(Buf *out, const char *name, Buf *terms)
+{
+    static const uint8_t op[] = {AML_EXT, AML_EXT_DEVICE};
+    aml_named_block(out, op, sizeof(op), name, terms);
+}
+
+/* Name(name, <object already encoded in obj>) */
+static void aml_name_obj(Buf *out, const char *name, Buf *obj)
+{
+    buf_u8(out, AML_NAME);
+    aml_name(out, name);
+    buf_cat(out, obj);
+}
+
+static void aml_name_int(Buf *out, const char *name, uint64_t v)
+{
+    Buf *obj = g_byte_array_new();
+    aml_int(obj, v);
+    aml_name_obj(out, name, obj);
+}
+
+static Buf *aml_buffer(Buf *bytes)
+{
+    Buf *body = g_byte_array_new(), *out = g_byte_array_new();
+    aml_int(body, bytes->len);
+    buf_cat(body, bytes);
+    buf_u8(out, AML_BUFFER);
+    aml_pkg_wrap(out, body);
+    return out;
+}
+
+/* Package of already-encoded elements. */
+static Buf *aml_package(unsigned count, Buf *elements)
+{
+    Buf *body = g_byte_array_new(), *out = g_byte_array_new();
+    buf_u8(body, count);
+    buf_cat(body, elements);
+    buf_u8(out, AML_PACKAGE);
+    aml_pkg_wrap(out, body);
+    return out;
+}
+
+/* --- resource descriptors (ACPI 6.x 6.4) ---------------------------------------------- */
+
+enum { RES_MEM = 0, RES_IO = 1, RES_BUS = 2 };
+#define RES_MIN_MAX_FIXED 0x0c /* producer, positive decode, min and max fixed */
+
+static void res_word(Buf *b, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+    buf_u8(b, 0x88), buf_le(b, 13, 2);
+    buf_u8(b, type), buf_u8(b, RES_MIN_MAX_FIXED), buf_u8(b, type_flags);
+    buf_le(b, 0, 2), buf_le(b, min, 2), buf_le(b, max, 2), buf_le(b, 0, 2);
+    buf_le(b, max - min + 1, 2);
+}
+
+static void res_dword_mem(Buf *b, uint32_t min, uint32_t max)
+{
+    buf_u8(b, 0x87), buf_le(b, 23, 2);
+    buf_u8(b, RES_MEM), buf_u8(b, RES_MIN_MAX_FIXED), buf_u8(b, 0x01 /* RW, uncached */);
+    buf_le(b, 0, 4), buf_le(b, min, 4), buf_le(b, max, 4), buf_le(b, 0, 4);
+    buf_le(b, (uint64_t)max - min + 1, 4);
+}
+
+static void res_io_fixed(Buf *b, uint16_t port, uint8_t len)
+{
+    buf_u8(b, 0x47), buf_u8(b, 0x01 /* 16-bit decode */);
+    buf_le(b, port, 2), buf_le(b, port, 2), buf_u8(b, 1), buf_u8(b, len);
+}
+
+/* --- DSDT ----------------------------------------------------------------------------- */
+
+static uint64_t low_ram_end(void)
+{
+    const RamBlock *blocks;
+    unsigned n = guest_ram_blocks(&blocks);
+    return n && blocks[0].gpa == 0 ? blocks[0].size : 0;
+}
+
+/* The root bridge decodes every bus, all I/O but its own config ports, and memory from
+ * the end of low RAM to the IOAPIC: where Linux places BARs (no firmware did). */
+static Buf *pci0_crs(void)
+{
+    Buf *r = g_byte_array_new();
+    res_word(r, RES_BUS, 0, 0, 0xff);
+    res_io_fixed(r, PCI_CONFIG_ADDRESS_PORT, 8);
+    res_word(r, RES_IO, 0x03, 0x0000, PCI_CONFIG_ADDRESS_PORT - 1);
+    res_word(r, RES_IO, 0x03, PCI_CONFIG_ADDRESS_PORT + 8, 0xffff);
+    uint64_t start = MAX(low_ram_end(), 0x10000000ULL);
+    res_dword_mem(r, start, 0xfebfffff);
+    buf_u8(r, 0x79), buf_u8(r, 0); /* end tag, checksum 0: "ignore" */
+    return aml_buffer(r);
+}
+
+/* _PRT: INTA-D of every slot to the GSI the bus drives (pci_intx_gsi). */
+static Buf *pci0_prt(void)
+{
+    Buf *entries = g_byte_array_new();
+    unsigned n = 0;
+    for (int slot = 1; slot < PCI_SLOT_MAX; slot++) {
+        for (int pin = 1; pin <= 4; pin++, n++) {
+            Buf *e = g_byte_array_new();
+            aml_int(e, ((uint32_t)slot << 16) | 0xffff);
+            aml_int(e, pin - 1);
+            aml_int(e, 0); /* source: none, the index is a GSI */
+            aml_int(e, pci_intx_gsi(slot, pin));
+            buf_cat(entries, aml_package(4, e));
+        }
+    }
+    return aml_package(n, entries);
+}
+
+static Buf *dsdt_aml(void)
+{
+    Buf *pci0 = g_byte_array_new();
+    Buf *hid = g_byte_array_new();
+    buf_u8(hid, AML_DWORD), buf_le(hid, 0x030ad041, 4); /* EisaId("PNP0A03") */
+    aml_name_obj(pci0, "_HID", hid);
+    aml_name_int(pci0, "_ADR", 0);
+    aml_name_int(pci0, "_UID", 0);
+    aml_name_obj(pci0, "_CRS", pci0_crs());
+    aml_name_obj(pci0, "_PRT", pci0_prt());
+
+    Buf *sb = g_byte_array_new();
+    aml_device(sb, "PCI0", pci0);
+
+    Buf *aml = g_byte_array_new();
+    aml_scope(aml, "\\_SB_", sb);
+    Buf *s5 = g_byte_array_new();
+    aml_int(s5, ACPI_SLP_TYP_S5), aml_int(s5, ACPI_SLP_TYP_S5), aml_int(s5, 0), aml_int(s5, 0);
+    aml_name_obj(aml, "\\_S5_", aml_package(4, s5));
+    return aml;
+}
+
+/* --- tables --------------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *base;
+    uint32_t gpa;
+    size_t used, room;
+} Area;
+
+/* Place a table (SDT header filled in here) at the next `align` boundary; returns its
+ * guest address, 0 when it does not fit. */
+static uint32_t area_add(Area *a, const char *sig, uint8_t rev, Buf *body, size_t align)
+{
+    size_t at = (a->used + align - 1) & ~(align - 1);
+    size_t len = SDT_HEADER_LEN + body->len;
+    if (at + len > a->room) {
+        g_byte_array_unref(body);
+        return 0;
+    }
+    uint8_t *t = a->base + at;
+    memcpy(t, sig, 4);
+    put_le(t + 4, len, 4);
+    t[8] = rev;
+    t[9] = 0;
+    memcpy(t + 10, OEM_ID, 6);
+    memcpy(t + 16, OEM_TABLE_ID, 8);
+    put_le(t + 24, 1, 4);
+    memcpy(t + 28, "TERN", 4);
+    put_le(t + 32, 1, 4);
+    memcpy(t + SDT_HEADER_LEN, body->data, body->len);
+    t[9] = x86_table_checksum(t, len);
+    g_byte_array_unref(body);
+    a->used = at + len;
+    return a->gpa + at;
+}
+
+static Buf *madt_body(unsigned ncpus)
+{
+    Buf *b = g_byte_array_new();
+    buf_le(b, X86_LAPIC_ADDR, 4);
+    buf_le(b, 1, 4); /* PCAT_COMPAT: the 8259s are there (in KVM) */
+    for (unsigned i = 0; i < ncpus; i++) {
+        buf_u8(b, 0), buf_u8(b, 8), buf_u8(b, i), buf_u8(b, i), buf_le(b, 1, 4);
+    }
+    buf_u8(b, 1), buf_u8(b, 12), buf_u8(b, ncpus), buf_u8(b, 0);
+    buf_le(b, X86_IOAPIC_ADDR, 4), buf_le(b, 0, 4);
+    /* ISA IRQs are identity-mapped (see mptable.c); only the SCI is level, active high. */
+    buf_u8(b, 2), buf_u8(b, 10), buf_u8(b, 0), buf_u8(b, ACPI_SCI_IRQ);
+    buf_le(b, ACPI_SCI_IRQ, 4), buf_le(b, 0x000d, 2);
+    /* LINT1 of every processor is NMI. */
+    buf_u8(b, 4), buf_u8(b, 6), buf_u8(b, 0xff), buf_le(b, 0, 2), buf_u8(b, 1);
+    return b;
+}
+
+static Buf *fadt_body(uint32_t facs, uint32_t dsdt)
+{
+    uint8_t f[244 - SDT_HEADER_LEN] = {0};
+#define FADT(off, v, n) put_le(f + (off) - SDT_HEADER_LEN, (v), (n))
+    FADT(36, facs, 4);
+    FADT(40, dsdt, 4);
+    FADT(46, ACPI_SCI_IRQ, 2);
+    FADT(56, ACPI_PM1A_EVT, 4);
+    FADT(64, ACPI_PM1A_CNT, 4);
+    FADT(76, ACPI_PM_TMR, 4);
+    FADT(88, ACPI_PM1_EVT_LEN, 1);
+    FADT(89, ACPI_PM1_CNT_LEN, 1);
+    FADT(91, ACPI_PM_TMR_LEN, 1);
+    FADT(96, 0x65, 2);  /* C2 latency > 100 us: no C2 */
+    FADT(98, 0x3e9, 2); /* C3 latency > 1000 us: no C3 */
+    FADT(108, CMOS_CENTURY_INDEX, 1);
+    FADT(109, 1u << 2, 2); /* IAPC_BOOT_ARCH: no VGA; no 8042 */
+    /* WBINVD, C1 on all CPUs, no fixed power/sleep buttons, 32-bit PM timer, reset reg */
+    FADT(112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 10), 4);
+    FADT(116, 1, 1); /* RESET_REG: system I/O, 8 bits at offset 0, byte access */
+    FADT(117, 8, 1);
+    FADT(118, 0, 1);
+    FADT(119, 1, 1);
+    FADT(120, ACPI_RESET_REG, 8);
+    FADT(128, ACPI_RESET_VALUE, 1);
+#undef FADT
+    Buf *b = g_byte_array_new();
+    g_byte_array_append(b, f, sizeof(f));
+    return b;
+}
+
+size_t acpi_tables_write(uint8_t *dst, size_t room, uint32_t gpa, unsigned ncpus)
+{
+    const size_t rsdp_len = 20; /* ACPI 1.0 RSDP: RSDT only */
+    Area a = {.base = dst, .gpa = gpa, .used = rsdp_len, .room = room};
+
+    uint32_t dsdt = area_add(&a, "DSDT", 2, dsdt_aml(), 16);
+    /* FACS has no SDT header: signature, length, then zeros; 64-byte aligned. */
+    size_t facs_at = (a.used + 63) & ~(size_t)63;
+    if (!dsdt || facs_at + 64 > room) {
+        return 0;
+    }
+    memcpy(dst + facs_at, "FACS", 4);
+    put_le(dst + facs_at + 4, 64, 4);
+    dst[facs_at + 32] = 1; /* version */
+    a.used = facs_at + 64;
+    uint32_t facs = gpa + facs_at;
+
+    uint32_t fadt = area_add(&a, "FACP", 3, fadt_body(facs, dsdt), 16);
+    uint32_t madt = area_add(&a, "APIC", 1, madt_body(ncpus), 16);
+    Buf *rsdt_body = g_byte_array_new();
+    buf_le(rsdt_body, fadt, 4);
+    buf_le(rsdt_body, madt, 4);
+    uint32_t rsdt = area_add(&a, "RSDT", 1, rsdt_body, 16);
+    if (!fadt || !madt || !rsdt) {
+        return 0;
+    }
+
+    memcpy(dst, "RSD PTR ", 8);
+    memcpy(dst + 9, OEM_ID, 6);
+    dst[15] = 0; /* revision 0: ACPI 1.0 */
+    put_le(dst + 16, rsdt, 4);
+    dst[8] = x86_table_checksum(dst, rsdp_len);
+    return a.used;
+}
