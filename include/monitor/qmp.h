@@ -24,6 +24,13 @@ typedef JsonNode *QmpCommandFunc(JsonObject *args, QmpContext *ctx, GError **err
 
 void qmp_register_command(const char *name, QmpCommandFunc *fn);
 
+/* True when a handler is registered under `name` (the registry/schema test uses it). */
+bool qmp_command_is_registered(const char *name);
+
+/* Wrap a handler's return value in a node, taking over the caller's reference. */
+JsonNode *qmp_node_take_object(JsonObject *o);
+JsonNode *qmp_node_take_array(JsonArray *a);
+
 /* Register a command at start-up, from the file that implements it. */
 #define QMP_COMMAND(name, fn)                                                              \
     static void __attribute__((constructor)) qmp_register_##fn(void)                       \
@@ -31,13 +38,17 @@ void qmp_register_command(const char *name, QmpCommandFunc *fn);
         qmp_register_command(name, fn);                                                    \
     }
 
-/* A file descriptor passed with SCM_RIGHTS along with the current command (-1: none).
- * Ownership moves to the caller. */
+/* The oldest file descriptor this client passed with SCM_RIGHTS (unix sockets) that no
+ * command has taken yet, or -1. Ownership moves to the caller (QEMU's getfd). */
 int qmp_context_take_fd(QmpContext *ctx);
 
 /* Emit an event to every client that finished capabilities negotiation. `data` may be
  * NULL; ownership is taken. The event name must be declared in the schema. Thread-safe. */
 void qmp_event_emit(const char *name, JsonObject *data);
+
+/* SHUTDOWN with QEMU's data: `guest` (the guest caused it) and `reason`, a ShutdownCause
+ * name ("host-qmp-quit", "host-signal", "guest-shutdown", ...). */
+void qmp_event_emit_shutdown(bool guest, const char *reason);
 
 /* Observe emitted events (tests and the demo timeline); returns an id for removal. */
 typedef void QmpEventObserver(const char *name, JsonObject *data, void *opaque);
@@ -46,13 +57,17 @@ void qmp_event_observer_remove(guint id);
 
 /* Listen as QEMU's `-qmp unix:PATH,server=on,wait=off` / `tcp:HOST:PORT,server=on,...`. */
 bool qmp_server_add(const char *spec, GError **errp);
+/* At exit: give clients up to a second each to take what is still queued for them (the
+ * reply to quit, SHUTDOWN), close them and the listeners, remove unix socket files. */
 void qmp_server_shutdown(void);
 
 /* Execute one request (a JSON object as text) as if from a negotiated client and return
  * the reply as text (for tests and internal callers). */
 char *qmp_execute_text(const char *request);
 
-/* The schema, loaded from the embedded qapi-schema.json. */
+/* Load the embedded qapi-schema.json and match it against the registered commands: a
+ * handler without a schema entry, or a declared command without a handler, is an error
+ * naming it. Call once at start-up, before qmp_server_add; exit on failure. */
 bool qapi_schema_load(GError **errp);
 
 #endif
