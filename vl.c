@@ -39,10 +39,7 @@ static bool write_pidfile(const char *path, GError **errp)
 /* SIGINT/SIGTERM/SIGHUP: a host-side shutdown, as QEMU reports it. */
 static gboolean on_signal(gpointer data)
 {
-    JsonObject *ev = json_object_new();
-    json_object_set_boolean_member(ev, "guest", FALSE);
-    json_object_set_string_member(ev, "reason", "host-signal");
-    qmp_event_emit("SHUTDOWN", ev);
+    qmp_event_emit_shutdown(false, "host-signal");
     main_loop_quit(0);
     return G_SOURCE_CONTINUE;
 }
