@@ -30,7 +30,7 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test-*.c tests/blackbox/test-*.c tests/qmp/test-*.c tests/qtest/test-*.c tests/migration/test-*.c)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 
-.PHONY: all check demo bench clean distclean
+.PHONY: all check demo bench docs clean distclean
 all: $(BUILD)/tern
 
 config.mak: configure
@@ -53,7 +53,18 @@ $(BUILD)/tern: $(BUILD)/vl.o $(TERN_OBJS)
 $(TEST_BINS): %: %.o $(TESTLIB_OBJS) $(TERN_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-check: $(BUILD)/tern $(TEST_BINS)
+# Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, linked like the tests.
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+all: $(TOOL_BINS)
+$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o $(TERN_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The QMP reference is generated from the schema; a unit test keeps it current.
+docs: $(BUILD)/qapi-doc
+	$(BUILD)/qapi-doc > docs/qmp.md
+
+check: $(BUILD)/tern $(TEST_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh
 
 demo:
@@ -68,4 +79,4 @@ clean:
 distclean: clean
 	rm -f config.mak
 
--include $(wildcard $(TERN_OBJS:.o=.d) $(BUILD)/vl.d $(TESTLIB_OBJS:.o=.d) $(TEST_BINS:=.d))
+-include $(wildcard $(TERN_OBJS:.o=.d) $(BUILD)/vl.d $(TESTLIB_OBJS:.o=.d) $(TEST_BINS:=.d) $(patsubst $(BUILD)/%,$(BUILD)/tools/%.d,$(TOOL_BINS)))
