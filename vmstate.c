@@ -353,7 +353,9 @@ static bool load_subsections(const VMStateDescription *d, void *opaque, Reader *
         if (!sub) {
             return fail(r, errp, "unknown subsection '%s' in '%s'", sname, d->name);
         }
-        g_string_append_printf(r->path, "%s%s", plen ? "." : "", sname);
+        /* Inside a nested struct the path already ends with its dot. */
+        const char *sep = plen && r->path->str[plen - 1] != '.' ? "." : "";
+        g_string_append_printf(r->path, "%s%s", sep, sname);
         if (!get_be(r, 4, &version, errp) || !get_be(r, 4, &len, errp) ||
             !take(r, len, &payload, errp)) {
             return false;
@@ -365,7 +367,7 @@ static bool load_subsections(const VMStateDescription *d, void *opaque, Reader *
         }
         g_string_truncate(r->path, plen);
         if (sr.pos != sr.len) {
-            g_string_append_printf(r->path, "%s%s", plen ? "." : "", sname);
+            g_string_append_printf(r->path, "%s%s", sep, sname);
             return fail(r, errp, "%zu unexpected bytes at the end of subsection",
                         sr.len - sr.pos);
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "error.h"
 #include "main-loop.h"
+#include "migration/migration.h"
 #include "monitor/qmp.h"
 #include "net/announce.h"
 #include "runstate.h"
@@ -414,7 +415,15 @@ static void announce_vm_state_change(void *opaque, bool running, RunState state,
     }
 }
 
+/* A new outgoing migration: the VM is about to live elsewhere, even one already paused
+ * (which the stop into finish-migrate does not notify). */
+static void announce_migration_started(void *opaque)
+{
+    announce_cancel_all();
+}
+
 static void __attribute__((constructor)) announce_register(void)
 {
     vm_state_notify_add(announce_vm_state_change, NULL, VM_STATE_PRIO_NET);
+    migration_start_notifier_add(announce_migration_started, NULL);
 }

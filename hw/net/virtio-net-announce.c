@@ -44,11 +44,14 @@ bool virtio_net_announce(NetClientState *nc)
     if (!virtio_net_guest_can_announce(n)) {
         return false;
     }
-    if (!(n->status & VIRTIO_NET_S_ANNOUNCE)) {
+    if (!(n->status & VIRTIO_NET_S_ANNOUNCE) || n->announce_inherited) {
+        /* An inherited request was made on the source host, where the guest may have
+         * announced already: it is asked again here, once. */
         announce_raise(n);
     }
-    /* Else the guest still owes the ACK of an earlier request: that one stands, no
-     * second interrupt. */
+    /* Else the guest still owes the ACK of an earlier request made here: that one
+     * stands, no second interrupt. */
+    n->announce_inherited = false;
     return true;
 }
 
@@ -72,6 +75,7 @@ uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len)
         return VIRTIO_NET_ERR;
     }
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
+    n->announce_inherited = false;
     n->vdev.config_generation++;
     announce_note_guest_ack(n->nc);
     return VIRTIO_NET_OK;
@@ -80,6 +84,7 @@ uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len)
 void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok)
 {
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
+    n->announce_inherited = false;
     /*
      * A running driver went away (unload, reboot): rounds in flight are cancelled. A
      * reset with no driver running is a driver starting (Linux resets before probing):

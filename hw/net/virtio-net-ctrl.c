@@ -167,6 +167,12 @@ void virtio_net_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = virtio_net_of(vdev);
     VirtQueueElement *elem;
+    /* Stopped (maybe for the last round of a migration, whose RAM may already be sent):
+     * touch neither the rings nor the filter; the command is served when the VM runs,
+     * here or on the destination. */
+    if (!runstate_is_running()) {
+        return;
+    }
     while ((elem = virtqueue_pop(vq))) {
         if (elem->out_len < 2 || elem->in_len < 1) {
             virtio_error(vdev, "control command %u has no header or no ack buffer",

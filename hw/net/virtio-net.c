@@ -34,8 +34,8 @@ static void virtio_net_get_config(VirtIODevice *vdev, uint8_t *config)
     memcpy(config + VIRTIO_NET_CONFIG_MAC, n->mac, ETH_ALEN);
     config[VIRTIO_NET_CONFIG_STATUS] = n->status & 0xff;
     config[VIRTIO_NET_CONFIG_STATUS + 1] = n->status >> 8;
-    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS] = 1;
-    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS + 1] = 0;
+    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS] = n->max_queue_pairs & 0xff;
+    config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS + 1] = n->max_queue_pairs >> 8;
 }
 
 /* Features that need another one (virtio 1.x 5.1.3.1; Linux refuses such a device). */
@@ -98,12 +98,15 @@ static void virtio_net_reset(VirtIODevice *vdev)
     net_client_purge(n->nc);
 }
 
+static const char *virtio_net_feature_name(unsigned bit);
+
 static const VirtioDeviceOps virtio_net_ops = {
     .validate_features = virtio_net_validate_features,
     .set_features = virtio_net_set_features,
     .get_config = virtio_net_get_config,
     .set_status = virtio_net_set_status,
     .reset = virtio_net_reset,
+    .feature_name = virtio_net_feature_name,
 };
 
 /* ---- receive ------------------------------------------------------------------------ */
@@ -318,7 +321,13 @@ static void virtio_net_vm_state_change(void *opaque, bool running, RunState stat
                                        RunState from)
 {
     VirtIONet *n = opaque;
+    /* Whatever the driver made available while the VM was stopped (or on the source
+     * host, after a migration) is served now; control commands first, so that an ACK
+     * already queued is answered before the arrival announce asks again. */
     if (running && virtio_driver_ok(&n->vdev)) {
+        if (n->ctrl_vq && n->ctrl_vq->enabled) {
+            virtio_net_handle_ctrl(&n->vdev, n->ctrl_vq);
+        }
         net_client_flush(n->nc);
         virtio_net_flush_tx(n);
     }
@@ -354,6 +363,16 @@ static const struct {
     {"event_idx", VIRTIO_RING_F_EVENT_IDX},
     {"indirect_desc", VIRTIO_RING_F_INDIRECT_DESC},
 };
+
+static const char *virtio_net_feature_name(unsigned bit)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_props); i++) {
+        if (vnet_feature_props[i].bit == bit) {
+            return vnet_feature_props[i].prop;
+        }
+    }
+    return NULL;
+}
 
 /* QEMU properties for features tern does not implement: accepted only as off. */
 static const char *const vnet_off_only_props[] = {
@@ -528,6 +547,7 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     memcpy(n->conf_mac, c.mac, ETH_ALEN);
     n->announce_rarp_always = c.rarp_always;
     n->announce_learned = c.learned;
+    n->max_queue_pairs = 1;
 
     virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_LEN, &virtio_net_ops);
     n->vdev.host_features = c.features;
@@ -552,6 +572,9 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     virtio_reset(&n->vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
     n->vmstate = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
+    g_autofree char *path = pci_device_path(&n->proxy.pci);
+    g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
+    n->vmse = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
     return true; /* the device lives as long as the machine */
 }
 

@@ -20,6 +20,7 @@ struct MSIXState {
     uint8_t *table; /* nvectors entries of PCI_MSIX_ENTRY_SIZE bytes */
     uint8_t *pba;   /* one bit per vector, in whole quadwords */
     unsigned pba_size;
+    uint32_t table_len; /* bytes: nvectors * PCI_MSIX_ENTRY_SIZE */
     MemoryRegion table_mr, pba_mr;
     MemoryRegion own_bars[2]; /* BARs msix_init had to create (table's, PBA's) */
     bool function_masked;     /* as of the last config write */
@@ -284,6 +285,7 @@ bool msix_init(PCIDevice *d, unsigned nvectors, int table_bar, uint32_t table_of
     m->table_offset = table_offset;
     m->pba_offset = pba_offset;
     m->table = g_malloc0(table_len);
+    m->table_len = table_len;
     m->pba = g_malloc0(pba_len);
     m->pba_size = pba_len;
     m->function_masked = true;
@@ -373,5 +375,40 @@ void msix_unmap(PCIDevice *d)
     if (d->msix) {
         memory_region_unmap(&d->msix->table_mr);
         memory_region_unmap(&d->msix->pba_mr);
+    }
+}
+
+/* ---- migration --------------------------------------------------------------------- */
+
+const VMStateDescription vmstate_msix = {
+    .name = "msix",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_UINT32_EQUAL(nvectors, MSIXState),
+            VMSTATE_VBUFFER_POINTER_UINT32(table, MSIXState, table_len,
+                                           PCI_MSIX_MAX_VECTORS * PCI_MSIX_ENTRY_SIZE),
+            VMSTATE_VBUFFER_POINTER_UINT32(pba, MSIXState, pba_size, PCI_MSIX_MAX_VECTORS / 8),
+            VMSTATE_END_OF_LIST(),
+        },
+};
+
+void msix_post_load(PCIDevice *d)
+{
+    MSIXState *m = d->msix;
+    for (unsigned v = 0; v < m->nvectors; v++) {
+        /* As msix_table_write keeps it: only the mask bit of vector control exists. */
+        uint8_t *ctrl = msix_entry(m, v) + PCI_MSIX_ENTRY_VECTOR_CTRL;
+        pci_set_long(ctrl, pci_get_long(ctrl) & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    }
+    for (unsigned v = m->nvectors; v < m->pba_size * 8; v++) {
+        msix_set_pending(m, v, false);
+    }
+    m->function_masked = msix_function_masked(d);
+    /* A vector cannot be pending and deliverable at once on a consistent source; if the
+     * stream says so, deliver it now rather than hold it forever. */
+    for (unsigned v = 0; v < m->nvectors; v++) {
+        msix_vector_unmasked(d, v);
     }
 }

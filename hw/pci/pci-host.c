@@ -7,11 +7,25 @@
 #include "pci-internal.h"
 
 /* The bridge and its two port ranges: one per machine. */
-static struct {
+typedef struct PCIHostState {
     PCIDevice dev;
     MemoryRegion address_port, data_port;
     uint32_t config_address;
-} host;
+} PCIHostState;
+static PCIHostState host;
+
+/* A driver may be between writing 0xCF8 and touching 0xCFC when the VM stops. */
+static const VMStateDescription vmstate_pci_host = {
+    .name = "i440fx",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_PCI_DEVICE(dev, PCIHostState),
+            VMSTATE_UINT32(config_address, PCIHostState),
+            VMSTATE_END_OF_LIST(),
+        },
+};
 
 static uint64_t host_address_read(void *opaque, uint64_t offset, unsigned size)
 {
@@ -78,6 +92,9 @@ void pci_host_init(void)
     host.dev.config[PCI_INTERRUPT_PIN] = 0;
     host.dev.wmask[PCI_INTERRUPT_LINE] = 0;
     pci_bus_add_device(&host.dev, 0, NULL);
+    g_autofree char *path = pci_device_path(&host.dev);
+    g_autofree char *idstr = g_strdup_printf("%s/i440fx", path);
+    vmstate_register_named(idstr, 0, &vmstate_pci_host, &host);
 
     memory_region_init(&host.address_port, ADDR_SPACE_IO, "pci-config-address", 4,
                        &host_address_ops, NULL);

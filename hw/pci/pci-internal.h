@@ -18,4 +18,10 @@ void msix_unmap(PCIDevice *d);
 /* msix.c: the message control register's offset in config space (0: no MSI-X). */
 uint8_t msix_cap_offset(PCIDevice *d);
 
+/* msix.c: migration. The table and PBA travel in the "msix" subsection of
+ * vmstate_pci_device; after config space is applied, msix_post_load() recomputes the
+ * function mask and delivers what is pending and no longer masked. */
+extern const VMStateDescription vmstate_msix;
+void msix_post_load(PCIDevice *d);
+
 #endif

@@ -146,6 +146,21 @@ static void testdev_reset(PCIDevice *d)
     memset(t->io, 0, sizeof(t->io));
 }
 
+/* Registers and scratch bytes; DMA and interrupts act at once and leave nothing behind
+ * but what these hold. */
+static const VMStateDescription vmstate_testdev = {
+    .name = "pci-testdev",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_PCI_DEVICE(pci, PCITestDev),
+            VMSTATE_UINT32_ARRAY(regs, PCITestDev),
+            VMSTATE_UINT8_ARRAY(io, PCITestDev),
+            VMSTATE_END_OF_LIST(),
+        },
+};
+
 static bool testdev_create(const TernOpts *o, GError **errp)
 {
     static const char *const known[] = {"addr", "vectors", NULL};
@@ -181,6 +196,9 @@ static bool testdev_create(const TernOpts *o, GError **errp)
         g_free(t);
         return false;
     }
+    g_autofree char *path = pci_device_path(&t->pci);
+    g_autofree char *idstr = g_strdup_printf("%s/pci-testdev", path);
+    vmstate_register_named(idstr, 0, &vmstate_testdev, t);
     return true;
 }
 

@@ -383,3 +383,87 @@ bool pci_dma_write(PCIDevice *d, uint64_t gpa, const void *buf, size_t len)
     }
     return dma_write(gpa, buf, len);
 }
+
+/* ---- migration --------------------------------------------------------------------- */
+
+char *pci_device_path(const PCIDevice *d)
+{
+    return g_strdup_printf("0000:00:%02x.%x", PCI_SLOT(d->devfn), PCI_FUNC(d->devfn));
+}
+
+/* Bits the device changes itself although the driver cannot write them. */
+static uint8_t pci_dynamic_bits(unsigned offset)
+{
+    return offset == PCI_STATUS ? PCI_STATUS_INTERRUPT : 0;
+}
+
+static bool pci_pre_save(void *opaque, GError **errp)
+{
+    PCIDevice *d = opaque;
+    memcpy(d->config_wire, d->config, sizeof(d->config));
+    return true;
+}
+
+static bool pci_post_load(void *opaque, int version_id, GError **errp)
+{
+    PCIDevice *d = opaque;
+    /* Identity, BAR sizes and types, capability layout and everything else read-only
+     * describe the device and its options: they must already be what the stream has. */
+    for (unsigned i = 0; i < PCI_CONFIG_SPACE_SIZE; i++) {
+        uint8_t ro = ~(d->wmask[i] | d->w1cmask[i] | pci_dynamic_bits(i));
+        if ((d->config_wire[i] ^ d->config[i]) & ro) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "config space byte 0x%02x is 0x%02x in the stream, 0x%02x here: "
+                        "read-only bits differ (start the destination with the same "
+                        "device and options)",
+                        i, d->config_wire[i], d->config[i]);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < PCI_CONFIG_SPACE_SIZE; i++) {
+        uint8_t w = d->wmask[i] | d->w1cmask[i];
+        d->config[i] = (d->config[i] & ~w) | (d->config_wire[i] & w);
+    }
+    pci_update_mappings(d);
+    pci_set_irq(d, d->intx_level);
+    if (d->msix) {
+        msix_post_load(d);
+    }
+    return true;
+}
+
+static bool pci_msix_needed(void *opaque)
+{
+    return ((PCIDevice *)opaque)->msix != NULL;
+}
+
+static const VMStateDescription vmstate_pci_msix = {
+    .name = "msix",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = pci_msix_needed,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_STRUCT_POINTER(msix, PCIDevice, vmstate_msix),
+            VMSTATE_END_OF_LIST(),
+        },
+};
+
+const VMStateDescription vmstate_pci_device = {
+    .name = "pci",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = pci_pre_save,
+    .post_load = pci_post_load,
+    .fields =
+        (const VMStateField[]){
+            /* Named for what it is; loaded aside and merged in post-load. */
+            {.name = "config",
+             .type = VMS_BUFFER,
+             .offset = offsetof(PCIDevice, config_wire),
+             .size = PCI_CONFIG_SPACE_SIZE},
+            VMSTATE_BOOL(intx_level, PCIDevice),
+            VMSTATE_END_OF_LIST(),
+        },
+    .subsections = (const VMStateDescription *const[]){&vmstate_pci_msix, NULL},
+};

@@ -381,6 +381,54 @@ static void proxy_pci_reset(PCIDevice *d)
     p->queue_sel = 0;
 }
 
+/* ---- migration ---------------------------------------------------------------------- */
+
+static bool proxy_vector_ok(VirtIOPCIProxy *p, uint16_t v, int queue, GError **errp)
+{
+    if (v == VIRTIO_NO_VECTOR || v < p->nvectors) {
+        return true;
+    }
+    g_autofree char *what =
+        queue < 0 ? g_strdup("the config interrupt") : g_strdup_printf("queue %d", queue);
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                "%s uses MSI-X vector %u, the device has %u", what, v, p->nvectors);
+    return false;
+}
+
+static bool proxy_post_load(void *opaque, int version_id, GError **errp)
+{
+    VirtIOPCIProxy *p = opaque;
+    VirtIODevice *vdev = p->vdev;
+    if (!proxy_vector_ok(p, vdev->config_vector, -1, errp)) {
+        return false;
+    }
+    for (unsigned i = 0; i < vdev->num_queues; i++) {
+        if (!proxy_vector_ok(p, vdev->vq[i].vector, (int)i, errp)) {
+            return false;
+        }
+    }
+    /* The driver had set DRIVER_OK on the source: kicks go through eventfds again. */
+    if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+        proxy_ioeventfd_start(p);
+    }
+    return true;
+}
+
+const VMStateDescription vmstate_virtio_pci = {
+    .name = "virtio-pci",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = proxy_post_load,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_PCI_DEVICE(pci, VirtIOPCIProxy),
+            VMSTATE_UINT32(dfselect, VirtIOPCIProxy),
+            VMSTATE_UINT32(gfselect, VirtIOPCIProxy),
+            VMSTATE_UINT16(queue_sel, VirtIOPCIProxy),
+            VMSTATE_END_OF_LIST(),
+        },
+};
+
 /* ---- realize ------------------------------------------------------------------------ */
 
 static bool proxy_add_cap(VirtIOPCIProxy *p, uint8_t type, uint8_t cap_len, uint32_t offset,

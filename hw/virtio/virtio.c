@@ -124,7 +124,7 @@ void virtio_write_driver_features(VirtIODevice *vdev, unsigned select, uint32_t 
     vdev->driver_features = (vdev->driver_features & ~mask) | ((uint64_t)val << (32 * select));
 }
 
-static const char *virtio_check_features(VirtIODevice *vdev, uint64_t f)
+const char *virtio_check_features(VirtIODevice *vdev, uint64_t f)
 {
     if (f & ~vdev->host_features) {
         return "the driver accepted features the device did not offer";
@@ -253,26 +253,32 @@ static bool virtio_ram_range_ok(uint64_t gpa, uint64_t len)
     return gpa + len >= gpa && guest_ram_ptr(gpa, len) != NULL;
 }
 
-void virtio_queue_enable(VirtQueue *vq)
+char *virtqueue_check_layout(const VirtQueue *vq)
 {
-    VirtIODevice *vdev = vq->vdev;
     uint64_t n = vq->num;
-    if (vq->enabled) {
-        return;
-    }
     if (n == 0 || n > vq->num_max || (n & (n - 1))) {
-        virtio_error(vdev, "queue %u: size %u is not a power of 2 up to %u", vq->index,
-                     vq->num, vq->num_max);
-        return;
+        return g_strdup_printf("queue %u: size %u is not a power of 2 up to %u", vq->index,
+                               vq->num, vq->num_max);
     }
     if ((vq->desc & 15) || (vq->avail & 1) || (vq->used & 3)) {
-        virtio_error(vdev, "queue %u: ring addresses are misaligned", vq->index);
-        return;
+        return g_strdup_printf("queue %u: ring addresses are misaligned", vq->index);
     }
     if (!virtio_ram_range_ok(vq->desc, n * VRING_DESC_SIZE) ||
         !virtio_ram_range_ok(vq->avail, 6 + 2 * n) ||
         !virtio_ram_range_ok(vq->used, 6 + VRING_USED_ELEM_SIZE * n)) {
-        virtio_error(vdev, "queue %u: ring outside guest RAM", vq->index);
+        return g_strdup_printf("queue %u: ring outside guest RAM", vq->index);
+    }
+    return NULL;
+}
+
+void virtio_queue_enable(VirtQueue *vq)
+{
+    if (vq->enabled) {
+        return;
+    }
+    g_autofree char *why = virtqueue_check_layout(vq);
+    if (why) {
+        virtio_error(vq->vdev, "%s", why);
         return;
     }
     vq->enabled = true;

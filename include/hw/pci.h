@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "hw/memory.h"
+#include "migration/vmstate.h"
 
 #define PCI_CONFIG_SPACE_SIZE 256
 #define PCI_NUM_BARS 6
@@ -127,6 +128,9 @@ struct PCIDevice {
     /* Private to hw/pci. */
     uint8_t cap_end;  /* first free byte for the next capability */
     bool intx_output; /* the level the interrupt line sees */
+    /* Migration: config space as it travels; the load lands here and post-load merges
+     * the driver-writable bits into `config` (see vmstate_pci_device). */
+    uint8_t config_wire[PCI_CONFIG_SPACE_SIZE];
 };
 
 /*
@@ -193,6 +197,25 @@ void msix_reset(PCIDevice *d);
 void msix_uninit(PCIDevice *d);
 /* The message a vector holds now (for irqfd routing). */
 bool msix_get_message(PCIDevice *d, unsigned vector, uint64_t *addr, uint32_t *data);
+
+/*
+ * Migration. A model embeds the PCI state in its own section with VMSTATE_PCI_DEVICE;
+ * the section is named after the bus address ("0000:00:03.0/virtio-net", from
+ * pci_device_path()), so both sides must place the device in the same slot. On load:
+ * every read-only bit of config space must equal this side's (else the devices or their
+ * options differ: refused, naming the offset), the bits the driver can write (wmask,
+ * w1cmask) are taken from the stream, then BARs are remapped, INTx re-asserted, and
+ * MSI-X (table, PBA, subsection "msix") re-evaluated: a pending vector that is not
+ * masked is delivered.
+ */
+extern const VMStateDescription vmstate_pci_device;
+#define VMSTATE_PCI_DEVICE(f, st)                                                              \
+    {                                                                                          \
+        .name = "pci", .type = VMS_STRUCT, .offset = offsetof(st, f),                          \
+        .size = sizeof(PCIDevice), .vmsd = &vmstate_pci_device                                 \
+    }
+/* "0000:00:SS.F" (caller frees); the device must be on the bus. */
+char *pci_device_path(const PCIDevice *d);
 
 /* The host bridge (8086:1237 at 00.0) and bus, created by the pc machine; the bridge
  * answers configuration mechanism 1 at 0xCF8/0xCFC. */

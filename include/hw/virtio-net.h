@@ -4,9 +4,10 @@
  * announce (VIRTIO_NET_F_GUEST_ANNOUNCE) that makes the network follow a moved VM.
  *
  * The model is split by job: virtio-net.c (device, properties, rx/tx data path),
- * virtio-net-ctrl.c (control queue, receive filter, query-rx-filter) and
+ * virtio-net-ctrl.c (control queue, receive filter, query-rx-filter),
  * virtio-net-announce.c (announce hook, ACK, the addresses the VMM-side fallback
- * announces). The functions below are what those files offer each other.
+ * announces) and virtio-net-vmstate.c (migration). The functions below are what those
+ * files offer each other.
  */
 #ifndef TERN_HW_VIRTIO_NET_H
 #define TERN_HW_VIRTIO_NET_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include "hw/virtio-pci.h"
 #include "hw/virtio.h"
+#include "migration/vmstate.h"
 #include "net/net.h"
 #include "runstate.h"
 
@@ -104,10 +106,12 @@ typedef struct VirtIONet {
     uint8_t conf_mac[ETH_ALEN];
     uint8_t mac[ETH_ALEN]; /* current: the driver may change it (MAC_ADDR_SET) */
     uint16_t status;
+    uint16_t max_queue_pairs; /* 1: tern has no multiqueue */
     VirtQueue *rx_vq, *tx_vq, *ctrl_vq;
     bool mergeable_rx;
     GSource *tx_bh; /* continues a long transmit burst from the main loop */
     VMChangeStateEntry *vmstate;
+    VMStateEntry *vmse; /* the migration section "0000:00:SS.0/virtio-net" */
 
     /* Receive filter, programmed through the control queue. */
     bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
@@ -119,6 +123,9 @@ typedef struct VirtIONet {
     bool announce_rarp_always; /* announce_rarp=always */
     bool announce_learned;     /* announce_learned=on */
     bool announce_deferred;    /* asked before DRIVER_OK: ask at DRIVER_OK */
+    /* S_ANNOUNCE arrived set in the migration stream: the guest was asked on the source
+     * host and may have answered there; the first round here asks again. */
+    bool announce_inherited;
     VirtIONetLearned learned[VIRTIO_NET_LEARNED_MAX];
     unsigned learned_count, learned_last;
     uint64_t learned_seq;
@@ -143,6 +150,9 @@ bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t 
 void virtio_net_rx_filter_reset(VirtIONet *n);
 /* The filter changed: emit NIC_RX_FILTER_CHANGED if armed, then disarm. */
 void virtio_net_rxfilter_notify(VirtIONet *n);
+
+/* virtio-net-vmstate.c: the device's section, registered at realize. */
+extern const VMStateDescription vmstate_virtio_net;
 
 /* virtio-net-announce.c */
 bool virtio_net_announce(NetClientState *nc);

@@ -86,4 +86,17 @@ bool virtio_pci_realize(VirtIOPCIProxy *proxy, VirtIODevice *vdev, const char *n
                         uint32_t class_code, int slot, GError **errp);
 void virtio_pci_unrealize(VirtIOPCIProxy *proxy);
 
+/*
+ * Migration: the PCI function (config space, MSI-X) and the transport's selectors, as a
+ * struct the device embeds in its section after VMSTATE_VIRTIO_DEVICE. On load every
+ * vector the core uses must exist on this side; a driver that was ready gets its
+ * ioeventfds back.
+ */
+extern const VMStateDescription vmstate_virtio_pci;
+#define VMSTATE_VIRTIO_PCI(f, st)                                                              \
+    {                                                                                          \
+        .name = "virtio-pci", .type = VMS_STRUCT, .offset = offsetof(st, f),                   \
+        .size = sizeof(VirtIOPCIProxy), .vmsd = &vmstate_virtio_pci                            \
+    }
+
 #endif

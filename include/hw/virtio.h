@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "migration/vmstate.h"
 
 /* Device status bits (virtio 1.x, 2.1). */
 #define VIRTIO_CONFIG_S_ACKNOWLEDGE 0x01
@@ -103,6 +104,9 @@ typedef struct VirtioDeviceOps {
     void (*set_status)(VirtIODevice *vdev, uint8_t old);
     /* Device-specific reset (status 0 written, or the machine resets). */
     void (*reset)(VirtIODevice *vdev);
+    /* Optional: the property that offers feature `bit` ("guest_announce"), for messages
+     * that tell the user what to change; NULL when there is none. */
+    const char *(*feature_name)(unsigned bit);
 } VirtioDeviceOps;
 
 typedef struct VirtioTransportOps {
@@ -165,6 +169,9 @@ uint8_t virtio_isr_read_clear(VirtIODevice *vdev);
 /* Config space, little-endian, `size` 1/2/4/8; out-of-range reads are 0. */
 uint64_t virtio_config_read(VirtIODevice *vdev, uint64_t offset, unsigned size);
 void virtio_config_write(VirtIODevice *vdev, uint64_t offset, uint64_t val, unsigned size);
+/* Why `f` cannot be accepted at FEATURES_OK (not offered, no VERSION_1, the device's own
+ * rules), or NULL. */
+const char *virtio_check_features(VirtIODevice *vdev, uint64_t f);
 /* The driver kicked queue `index`. */
 void virtio_queue_notify(VirtIODevice *vdev, unsigned index);
 /* The driver set queue_enable: checks the ring addresses. */
@@ -180,6 +187,25 @@ void virtio_notify(VirtIODevice *vdev, VirtQueue *vq);
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 bool virtio_dma_read(VirtIODevice *vdev, uint64_t gpa, void *buf, size_t len);
 bool virtio_dma_write(VirtIODevice *vdev, uint64_t gpa, const void *buf, size_t len);
+
+/* Why the queue's size and ring addresses cannot be used (caller frees), or NULL. */
+char *virtqueue_check_layout(const VirtQueue *vq);
+
+/*
+ * Migration (hw/virtio/virtio-vmstate.c): the core's state, every queue included, as a
+ * struct a device embeds in its section (VMSTATE_VIRTIO_DEVICE). On load the queue count
+ * must match this side's, the negotiated features must be ones this side offers (the
+ * message names the property), and every enabled ring must fit this side's RAM and
+ * queue sizes. Nothing is re-negotiated: ops->set_features is not called (a device
+ * recomputes what it derives from the features in its own post_load, after its own
+ * fields, so that state the driver programmed after FEATURES_OK survives).
+ */
+extern const VMStateDescription vmstate_virtio_device;
+#define VMSTATE_VIRTIO_DEVICE(f, st)                                                           \
+    {                                                                                          \
+        .name = "virtio", .type = VMS_STRUCT, .offset = offsetof(st, f),                       \
+        .size = sizeof(VirtIODevice), .vmsd = &vmstate_virtio_device                           \
+    }
 
 /* Virtqueues (hw/virtio/virtqueue.c). */
 bool virtqueue_ready(const VirtQueue *vq);

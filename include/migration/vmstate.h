@@ -216,6 +216,22 @@ struct VMStateDescription {
         .name = #f, .type = VMS_BUFFER, .offset = offsetof(st, f), .size = (len),              \
         .pointer = true                                                                        \
     }
+/* Storage allocated by the device, of a size fixed at realize: `f` is `uint8_t *`, `count`
+ * (a uint32_t member; it need not be in the stream) says how many bytes, at most `cap`.
+ * Save a configuration field that fixes `count` with _EQUAL before this one. */
+#define VMSTATE_VBUFFER_POINTER_UINT32(f, st, count, cap)                                      \
+    {                                                                                          \
+        .name = #f, .type = VMS_BUFFER, .shape = VMS_VARRAY, .offset = offsetof(st, f),        \
+        .size = 1, .num = (cap), .pointer = true,                                              \
+        .count_offset = offsetof(st, count) + VMS_TYPE_CHECK_(uint32_t, ((st *)0)->count),     \
+        .count_type = VMS_UINT32                                                               \
+    }
+/* One struct the device holds a pointer to (`f` is `T *`, never NULL when saved). */
+#define VMSTATE_STRUCT_POINTER(f, st, desc)                                                    \
+    {                                                                                          \
+        .name = #f, .type = VMS_STRUCT, .offset = offsetof(st, f), .size = 0, .pointer = true, \
+        .vmsd = &(desc)                                                                        \
+    }
 
 /* Run `fn(opaque, version_id, errp)` on load at this point. */
 #define VMSTATE_VALIDATE(n, fn)                                                                \

@@ -18,8 +18,9 @@
  *  - A NIC is in at most one announcer: a new request for it takes it over (the newest
  *    parameters win); when the guest still owes an ACK, the new announcer's first round
  *    waits for that ACK instead of raising a second interrupt.
- *  - Stopping the VM (pause, finish-migrate, shutdown), announce_nic_reset() and
- *    unplugging a NIC cancel rounds in flight.
+ *  - Stopping the VM (pause, finish-migrate, shutdown), the start of an outgoing
+ *    migration (even of a paused VM), announce_nic_reset() and unplugging a NIC cancel
+ *    rounds in flight. Rounds are never migrated: the destination starts its own.
  */
 #ifndef TERN_NET_ANNOUNCE_H
 #define TERN_NET_ANNOUNCE_H

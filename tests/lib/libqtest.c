@@ -87,7 +87,8 @@ static void qtest_free(QTestState *s)
 }
 
 /* A state with tern started and its listening socket open (returned). */
-static QTestState *qtest_start(const char *extra_args, int *listen_fd)
+static QTestState *qtest_start(const char *extra_args, const TernProcOptions *opts,
+                               int *listen_fd)
 {
     QTestState *s = g_new0(QTestState, 1);
     s->fd = -1;
@@ -120,16 +121,26 @@ static QTestState *qtest_start(const char *extra_args, int *listen_fd)
     }
     g_ptr_array_add(args, NULL);
     GError *err = NULL;
-    tern_proc_start(s->proc, (const char *const *)args->pdata, NULL, &err);
+    tern_proc_start(s->proc, (const char *const *)args->pdata, opts, &err);
     g_assert_no_error(err);
     g_ptr_array_unref(args);
+    return s;
+}
+
+QTestState *qtest_init_with_fds(const char *extra_args, const int *fds, unsigned n_fds)
+{
+    TernProcOptions opts = {.inherit_fds = fds, .n_inherit_fds = n_fds};
+    int listen_fd;
+    QTestState *s = qtest_start(extra_args, &opts, &listen_fd);
+    s->fd = qtest_accept(s, listen_fd);
+    close(listen_fd);
     return s;
 }
 
 QTestState *qtest_init(const char *extra_args)
 {
     int listen_fd;
-    QTestState *s = qtest_start(extra_args, &listen_fd);
+    QTestState *s = qtest_start(extra_args, NULL, &listen_fd);
     s->fd = qtest_accept(s, listen_fd);
     close(listen_fd);
     return s;
@@ -138,7 +149,7 @@ QTestState *qtest_init(const char *extra_args)
 char *qtest_init_fail(const char *extra_args)
 {
     int listen_fd;
-    QTestState *s = qtest_start(extra_args, &listen_fd);
+    QTestState *s = qtest_start(extra_args, NULL, &listen_fd);
     gint64 deadline = g_get_monotonic_time() + QTEST_CONNECT_TIMEOUT_MS * 1000LL;
     int code = 0;
     while (!tern_proc_wait(s->proc, 20, &code)) {
@@ -528,6 +539,11 @@ uint64_t qtest_alloc_aligned(QTestState *s, uint64_t size, uint64_t align)
     s->alloc_next = at + size;
     qtest_memset(s, at, 0, size);
     return at;
+}
+
+void qtest_alloc_continue(QTestState *s, const QTestState *from)
+{
+    s->alloc_next = MAX(s->alloc_next, from->alloc_next);
 }
 
 uint64_t qtest_alloc(QTestState *s, uint64_t size)

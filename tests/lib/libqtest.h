@@ -24,6 +24,8 @@ typedef struct QTestState QTestState;
  * machine is tern's default (pc) unless the arguments say -machine. */
 QTestState *qtest_init(const char *extra_args);
 QTestState *qtest_initf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* The same, the child inheriting `fds` at the same numbers (say `-netdev socket,fd=N`). */
+QTestState *qtest_init_with_fds(const char *extra_args, const int *fds, unsigned n_fds);
 /* Start tern with arguments it must refuse: wait for it to exit (it may connect first),
  * assert a non-zero exit code and return its stderr (caller frees). */
 char *qtest_init_fail(const char *extra_args);
@@ -86,5 +88,8 @@ unsigned qtest_irq_raises(QTestState *s, int gsi);
  */
 uint64_t qtest_alloc(QTestState *s, uint64_t size);
 uint64_t qtest_alloc_aligned(QTestState *s, uint64_t size, uint64_t align);
+/* After a migration from `from` to `s`: s's guest RAM holds what from's allocator handed
+ * out, so s goes on allocating where from stopped. */
+void qtest_alloc_continue(QTestState *s, const QTestState *from);
 
 #endif

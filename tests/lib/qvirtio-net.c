@@ -10,25 +10,22 @@
 #include <unistd.h>
 #include "qvirtio-net.h"
 
+/* Frames the tests exchange stay far below this. */
+#define NET_TEST_FRAME_MAX 2048
+
 QTestState *qvnet_start(const char *props, const char *extra, int *backend_fd)
 {
-    /* A listening socket on loopback; tern connects to it at start-up. */
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    g_assert_cmpint(lfd, >=, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    g_assert_cmpint(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(listen(lfd, 1), ==, 0);
-    g_assert_cmpint(getsockname(lfd, (struct sockaddr *)&sa, &sl), ==, 0);
-    QTestState *qts = qtest_initf("-netdev socket,id=n0,connect=127.0.0.1:%u "
-                                  "-device virtio-net-pci,netdev=n0%s%s %s",
-                                  ntohs(sa.sin_port), props && *props ? "," : "",
-                                  props ? props : "", extra ? extra : "");
-    struct pollfd p = {.fd = lfd, .events = POLLIN};
-    g_assert_cmpint(poll(&p, 1, QVIRTIO_TIMEOUT_MS), ==, 1);
-    *backend_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    g_assert_cmpint(*backend_fd, >=, 0);
-    close(lfd);
+    /* A stream socketpair: tern's end is inherited as `-netdev socket,fd=N`, with
+     * QEMU's 4-byte length framing; the test keeps the other end. */
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    g_autofree char *args = g_strdup_printf("-netdev socket,id=n0,fd=%d "
+                                            "-device virtio-net-pci,netdev=n0%s%s %s",
+                                            sv[1], props && *props ? "," : "",
+                                            props ? props : "", extra ? extra : "");
+    QTestState *qts = qtest_init_with_fds(args, &sv[1], 1);
+    close(sv[1]);
+    *backend_fd = sv[0];
     return qts;
 }
 
@@ -53,6 +50,30 @@ QVirtioNet *qvnet_init(QTestState *qts, uint64_t features, bool driver_ok)
         qvirtio_driver_ok(n->dev);
     }
     return n;
+}
+
+static QVirtQueue *queue_clone(const QVirtQueue *vq, QVirtioDevice *dev)
+{
+    if (!vq) {
+        return NULL;
+    }
+    QVirtQueue *c = g_memdup2(vq, sizeof(*vq));
+    c->dev = dev;
+    return c;
+}
+
+QVirtioNet *qvnet_clone(const QVirtioNet *n, QTestState *qts)
+{
+    QVirtioNet *c = g_memdup2(n, sizeof(*n));
+    c->qts = qts;
+    c->dev = qvirtio_clone(n->dev, qts);
+    c->rx = queue_clone(n->rx, c->dev);
+    c->tx = queue_clone(n->tx, c->dev);
+    c->ctrl = queue_clone(n->ctrl, c->dev);
+    c->rx_addr = g_memdup2(n->rx_addr, sizeof(uint64_t) * n->rx->size);
+    c->rx_len = g_memdup2(n->rx_len, sizeof(uint32_t) * n->rx->size);
+    qtest_alloc_continue(qts, n->qts);
+    return c;
 }
 
 void qvnet_free(QVirtioNet *n)
@@ -135,27 +156,38 @@ void qvnet_tx(QVirtioNet *n, const void *frame, size_t len)
     g_assert_cmpuint(id, ==, head);
 }
 
-uint8_t qvnet_ctrl(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data, size_t len)
+QVnetCtrlReq qvnet_ctrl_submit(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data,
+                               size_t len)
 {
     g_assert_nonnull(n->ctrl);
     uint64_t hdr = qtest_alloc(n->qts, 2);
-    uint64_t ack = qtest_alloc(n->qts, 1);
+    QVnetCtrlReq req = {.ack = qtest_alloc(n->qts, 1)};
     uint8_t h[2] = {cls, cmd};
     qtest_memwrite(n->qts, hdr, h, 2);
-    qtest_writeb(n->qts, ack, 0xee);
-    uint16_t head = qvirtqueue_add(n->ctrl, hdr, 2, false, true);
+    qtest_writeb(n->qts, req.ack, 0xee);
+    req.head = qvirtqueue_add(n->ctrl, hdr, 2, false, true);
     if (len) {
         uint64_t d = qtest_alloc(n->qts, len);
         qtest_memwrite(n->qts, d, data, len);
         qvirtqueue_add(n->ctrl, d, len, false, false);
     }
-    qvirtqueue_add(n->ctrl, ack, 1, true, false);
-    qvirtqueue_submit(n->ctrl, head);
+    qvirtqueue_add(n->ctrl, req.ack, 1, true, false);
+    qvirtqueue_submit(n->ctrl, req.head);
+    return req;
+}
+
+uint8_t qvnet_ctrl_wait(QVirtioNet *n, QVnetCtrlReq req)
+{
     uint32_t id, used_len;
     qvirtqueue_wait_used(n->ctrl, &id, &used_len);
-    g_assert_cmpuint(id, ==, head);
+    g_assert_cmpuint(id, ==, req.head);
     g_assert_cmpuint(used_len, ==, 1);
-    return qtest_readb(n->qts, ack);
+    return qtest_readb(n->qts, req.ack);
+}
+
+uint8_t qvnet_ctrl(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data, size_t len)
+{
+    return qvnet_ctrl_wait(n, qvnet_ctrl_submit(n, cls, cmd, data, len));
 }
 
 static void write_all(int fd, const void *buf, size_t len)
@@ -211,6 +243,40 @@ ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
     g_assert_cmpuint(len, <=, cap);
     g_assert_true(read_full(fd, buf, len, g_get_monotonic_time() + QVIRTIO_TIMEOUT_MS * 1000LL));
     return len;
+}
+
+void qvnet_backend_expect(int fd, const void *want, size_t len)
+{
+    uint8_t got[NET_TEST_FRAME_MAX];
+    ssize_t n = qvnet_backend_recv(fd, got, sizeof(got), QVIRTIO_TIMEOUT_MS);
+    g_assert_cmpint(n, ==, len);
+    g_assert_cmpmem(got, len, want, len);
+}
+
+void qvnet_backend_expect_rarp(int fd, const uint8_t mac[6], uint16_t vlan)
+{
+    uint8_t want[64];
+    size_t len = qvnet_build_rarp(want, mac, vlan);
+    qvnet_backend_expect(fd, want, len);
+}
+
+void qvnet_backend_expect_none(int fd, int ms)
+{
+    uint8_t got[NET_TEST_FRAME_MAX];
+    g_assert_cmpint(qvnet_backend_recv(fd, got, sizeof(got), ms), ==, -1);
+}
+
+size_t qvnet_build_rarp(uint8_t *buf, const uint8_t mac[6], uint16_t vlan)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    /* htype 1, ptype IPv4, hlen 6, plen 4, opcode 3; sender and target MAC, IPs 0. */
+    static const uint8_t arp[] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03};
+    memset(buf, 0, 64);
+    size_t o = qvnet_build_frame(buf, bcast, mac, vlan, 0x8035, 0);
+    memcpy(buf + o, arp, sizeof(arp));
+    memcpy(buf + o + 8, mac, 6);
+    memcpy(buf + o + 18, mac, 6);
+    return vlan ? 64 : 60;
 }
 
 size_t qvnet_build_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],

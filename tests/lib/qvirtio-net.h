@@ -59,6 +59,10 @@ QTestState *qvnet_start(const char *props, const char *extra, int *backend_fd);
  * the control queue, MSI-X on; DRIVER_OK when `driver_ok`. */
 QVirtioNet *qvnet_init(QTestState *qts, uint64_t features, bool driver_ok);
 void qvnet_free(QVirtioNet *n);
+/* The driver of `n`, carried over to the destination of a migration (`qts`, whose RAM
+ * now holds the guest): queues, posted buffers and the allocator continue where they
+ * were. `n` stays valid (for the source). */
+QVirtioNet *qvnet_clone(const QVirtioNet *n, QTestState *qts);
 uint16_t qvnet_status(QVirtioNet *n);
 void qvnet_config_mac(QVirtioNet *n, uint8_t mac[6]);
 
@@ -74,15 +78,35 @@ bool qvnet_rx_poll(QVirtioNet *n, uint8_t *frame, size_t cap, size_t *len);
 void qvnet_tx(QVirtioNet *n, const void *frame, size_t len);
 /* A control command: header, data (none when len is 0), ack. Returns the ack. */
 uint8_t qvnet_ctrl(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data, size_t len);
+/* The same in two steps: queue and kick (the ack byte reads 0xee until answered), then
+ * wait for the answer. A command queued before a migration may be answered after it, by
+ * the destination: qvnet_ctrl_wait on the cloned driver. */
+typedef struct QVnetCtrlReq {
+    uint16_t head;
+    uint64_t ack; /* guest address of the ack byte */
+} QVnetCtrlReq;
+QVnetCtrlReq qvnet_ctrl_submit(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data,
+                               size_t len);
+uint8_t qvnet_ctrl_wait(QVirtioNet *n, QVnetCtrlReq req);
 
 /* The backend's end of the wire. */
 void qvnet_backend_send(int fd, const void *frame, size_t len);
 /* The next frame within timeout_ms: its length, or -1 when none came. */
 ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms);
+/* The next frame is exactly `want` (waiting up to QVIRTIO_TIMEOUT_MS). */
+void qvnet_backend_expect(int fd, const void *want, size_t len);
+/* ... FACTS.md's RARP announce frame for (mac, vlan). */
+void qvnet_backend_expect_rarp(int fd, const uint8_t mac[6], uint16_t vlan);
+/* No frame within `ms`. tern writes a frame before it answers the qtest command that
+ * caused it, so a short wait proves there is none. */
+void qvnet_backend_expect_none(int fd, int ms);
 
 /* Build an Ethernet frame: dst, src, optional 802.1Q tag (vlan > 0), ethertype,
  * payload of `payload_len` bytes of a pattern. Returns its length. */
 size_t qvnet_build_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
                          uint16_t vlan, uint16_t ethertype, size_t payload_len);
+/* FACTS.md's RARP announce frame for `mac`, tagged when vlan != 0: its length (60, or 64
+ * tagged; buf holds at least 64 bytes). */
+size_t qvnet_build_rarp(uint8_t *buf, const uint8_t mac[6], uint16_t vlan);
 
 #endif

@@ -91,6 +91,16 @@ void qvirtio_free(QVirtioDevice *d)
     }
 }
 
+QVirtioDevice *qvirtio_clone(const QVirtioDevice *d, QTestState *qts)
+{
+    QVirtioDevice *c = g_memdup2(d, sizeof(*d));
+    c->qts = qts;
+    c->bus.qts = qts;
+    c->pdev = g_memdup2(d->pdev, sizeof(*d->pdev));
+    c->pdev->bus = &c->bus;
+    return c;
+}
+
 void qvirtio_enable_msix(QVirtioDevice *d)
 {
     qpci_msix_enable(d->pdev);

@@ -60,6 +60,9 @@ typedef struct QVirtQueue {
  * its BARs, enables it, finds the capabilities. NULL when there is none. */
 QVirtioDevice *qvirtio_pci_find(QTestState *qts, uint16_t virtio_id);
 void qvirtio_free(QVirtioDevice *d);
+/* The same driver on another tern that holds the same guest (after a migration): a copy
+ * of d's view (BARs, capabilities, MSI-X slots) talking to `qts`; touches nothing. */
+QVirtioDevice *qvirtio_clone(const QVirtioDevice *d, QTestState *qts);
 /* Turn MSI-X on (every vector's message lands in guest RAM; see qpci_msix_take). */
 void qvirtio_enable_msix(QVirtioDevice *d);
 

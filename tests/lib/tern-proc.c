@@ -179,7 +179,9 @@ bool tern_proc_start(TernProc *p, const char *const *args, const TernProcOptions
     int err_fd = open_log(p, "stderr.log");
     bool ok = g_spawn_async_with_pipes_and_fds(
         p->dir, (const char *const *)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-        child_setup, GINT_TO_POINTER(getpid()), in_fd, out_fd, err_fd, NULL, NULL, 0,
+        child_setup, GINT_TO_POINTER(getpid()), in_fd, out_fd, err_fd,
+        opts ? opts->inherit_fds : NULL, opts ? opts->inherit_fds : NULL,
+        opts ? opts->n_inherit_fds : 0,
         &p->pid, NULL, NULL, NULL, errp);
     close(in_fd);
     close(out_fd);

@@ -22,6 +22,10 @@ typedef struct TernProc TernProc;
 typedef struct {
     bool stdin_pipe; /* stdin is a pipe (tern_proc_stdin_fd); default /dev/null */
     bool quiet;      /* stdout and stderr to /dev/null instead of the log files */
+    /* File descriptors the child inherits at the same numbers (e.g. `-netdev socket,fd=N`
+     * over a socketpair); the caller keeps and closes its own copies. */
+    const int *inherit_fds;
+    unsigned n_inherit_fds;
 } TernProcOptions;
 
 /* A new, not yet started process with its own temporary directory. */

@@ -14,12 +14,12 @@
 #include <unistd.h>
 #include "../lib/libqtest.h"
 #include "../lib/qmp-client.h"
+#include "migration-util.h"
 
 #define RAM_MB 8
 #define RAM_SIZE ((uint64_t)RAM_MB << 20)
 #define PAGE 4096
 #define CHUNK (256 * 1024)
-#define WAIT_MS 60000
 
 static const char *machine_args = "-machine none -m " G_STRINGIFY(RAM_MB);
 
@@ -86,27 +86,12 @@ static QTestState *start_src(const char *extra)
     return qtest_initf("%s %s", machine_args, extra ? extra : "");
 }
 
-static char *status_of(QmpClient *c)
-{
-    JsonNode *r = qmp_ok(c, "{'execute': 'query-migrate'}");
-    JsonObject *o = json_node_get_object(r);
-    char *st = g_strdup(json_object_get_string_member_with_default(o, "status", "none"));
-    json_node_unref(r);
-    return st;
-}
-
 /* A destination; for a socket URI, returns once it listens (status setup). */
 static QTestState *start_dst_on(const char *machine, const char *incoming, const char *extra)
 {
     QTestState *s = qtest_initf("%s -incoming '%s' %s", machine, incoming, extra ? extra : "");
     if (g_str_has_prefix(incoming, "unix:") || g_str_has_prefix(incoming, "tcp:")) {
-        for (int i = 0; i < 6000; i++) {
-            g_autofree char *st = status_of(qtest_qmp(s));
-            if (strcmp(st, "none") != 0) {
-                break;
-            }
-            g_usleep(5000);
-        }
+        mig_wait_listening(qtest_qmp(s));
     }
     return s;
 }
@@ -114,64 +99,6 @@ static QTestState *start_dst_on(const char *machine, const char *incoming, const
 static QTestState *start_dst(const char *incoming, const char *extra)
 {
     return start_dst_on(machine_args, incoming, extra);
-}
-
-/* Poll query-migrate until it reaches an end state; returns the whole reply. */
-static JsonObject *wait_end(QmpClient *c)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
-    while (g_get_monotonic_time() < deadline) {
-        JsonNode *r = qmp_ok(c, "{'execute': 'query-migrate'}");
-        JsonObject *o = json_node_get_object(r);
-        const char *st = json_object_get_string_member_with_default(o, "status", "none");
-        if (!strcmp(st, "completed") || !strcmp(st, "failed") || !strcmp(st, "cancelled")) {
-            JsonObject *ret = json_object_ref(o);
-            json_node_unref(r);
-            return ret;
-        }
-        json_node_unref(r);
-        g_usleep(10000);
-    }
-    g_error("migration did not end within %d ms", WAIT_MS);
-}
-
-static void wait_status(QmpClient *c, const char *want)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
-    while (g_get_monotonic_time() < deadline) {
-        g_autofree char *st = status_of(c);
-        if (!strcmp(st, want)) {
-            return;
-        }
-        g_usleep(5000);
-    }
-    g_error("migration never reached '%s'", want);
-}
-
-static void wait_runstate(QmpClient *c, const char *want)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
-    while (g_get_monotonic_time() < deadline) {
-        g_autofree char *st = qmp_status(c);
-        if (!strcmp(st, want)) {
-            return;
-        }
-        g_usleep(5000);
-    }
-    g_autofree char *st = qmp_status(c);
-    g_error("run state is '%s', expected '%s'", st, want);
-}
-
-static void assert_runstate(QmpClient *c, const char *want)
-{
-    g_autofree char *st = qmp_status(c);
-    g_assert_cmpstr(st, ==, want);
-}
-
-static void migrate(QmpClient *c, const char *uri)
-{
-    JsonNode *r = qmp_ok(c, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
-    json_node_unref(r);
 }
 
 static void set_bandwidth(QmpClient *c, uint64_t bytes_per_sec)
@@ -183,29 +110,9 @@ static void set_bandwidth(QmpClient *c, uint64_t bytes_per_sec)
     json_node_unref(r);
 }
 
-static void enable_events(QmpClient *c)
-{
-    JsonNode *r = qmp_ok(c, "{'execute': 'migrate-set-capabilities', 'arguments': "
-                            "{'capabilities': [{'capability': 'events', 'state': true}]}}");
-    json_node_unref(r);
-}
-
 static char *sock_path(QTestState *s, const char *name)
 {
     return tern_proc_path(qtest_proc(s), name);
-}
-
-/* The destination ends with exit status 1 and says why on stderr. */
-static void assert_dst_failed(QTestState *dst, const char *why)
-{
-    int code = -1;
-    g_assert_true(tern_proc_wait(qtest_proc(dst), WAIT_MS, &code));
-    g_assert_cmpint(code, ==, 1);
-    g_autofree char *err = tern_proc_stderr(qtest_proc(dst));
-    if (!strstr(err, "incoming migration failed: ") || (why && !strstr(err, why))) {
-        g_error("destination stderr: %s (expected '%s')", err, why ? why : "");
-    }
-    qtest_kill(dst);
 }
 
 /* A full migration over `uri`; dst is already listening. Checks RAM and run states. */
@@ -213,9 +120,9 @@ static void migrate_and_check(QTestState *src, QTestState *dst, const char *uri)
 {
     QmpClient *sq = qtest_qmp(src), *dq = qtest_qmp(dst);
     fill_ram(src, 1);
-    assert_runstate(dq, "inmigrate");
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_assert_runstate(dq, "inmigrate");
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
     JsonObject *ram = json_object_get_object_member(end, "ram");
     g_assert_cmpint(json_object_get_int_member(ram, "total"), ==, RAM_SIZE);
@@ -226,8 +133,8 @@ static void migrate_and_check(QTestState *src, QTestState *dst, const char *uri)
     g_assert_true(json_object_has_member(end, "downtime"));
     g_assert_true(json_object_has_member(end, "total-time"));
     g_assert_true(json_object_has_member(end, "setup-time"));
-    assert_runstate(sq, "postmigrate");
-    wait_runstate(dq, "running");
+    mig_assert_runstate(sq, "postmigrate");
+    mig_wait_runstate(dq, "running");
     check_ram(dst, 1);
 }
 
@@ -241,7 +148,7 @@ static void test_unix(void)
     /* `cont` on the source afterwards runs it again (QEMU's postmigrate -> running). */
     JsonNode *r = qmp_ok(qtest_qmp(src), "{'execute': 'cont'}");
     json_node_unref(r);
-    assert_runstate(qtest_qmp(src), "running");
+    mig_assert_runstate(qtest_qmp(src), "running");
     qtest_quit(dst);
     qtest_quit(src);
 }
@@ -273,14 +180,14 @@ static void test_exec(void)
     g_autofree char *file = sock_path(src, "stream.bin");
     g_autofree char *out = g_strdup_printf("exec:cat > %s", file);
     fill_ram(src, 2);
-    migrate(qtest_qmp(src), out);
-    g_autoptr(JsonObject) end = wait_end(qtest_qmp(src));
+    mig_migrate(qtest_qmp(src), out);
+    g_autoptr(JsonObject) end = mig_wait_end(qtest_qmp(src));
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
-    assert_runstate(qtest_qmp(src), "postmigrate");
+    mig_assert_runstate(qtest_qmp(src), "postmigrate");
 
     g_autofree char *in = g_strdup_printf("exec:cat %s", file);
     QTestState *dst = start_dst(in, NULL);
-    wait_runstate(qtest_qmp(dst), "running");
+    mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 2);
     qtest_quit(dst);
 
@@ -291,22 +198,22 @@ static void test_exec(void)
     g_autofree char *cut = sock_path(src, "cut.bin");
     g_assert_true(g_file_set_contents(cut, data, len / 2, NULL));
     g_autofree char *in_cut = g_strdup_printf("exec:cat %s", cut);
-    assert_dst_failed(start_dst(in_cut, NULL), "unexpected end of stream");
+    mig_assert_dst_failed(start_dst(in_cut, NULL), "unexpected end of stream");
 
     /* Corrupt: a bad magic, and a flipped record type. */
     g_autofree char *bad = sock_path(src, "bad.bin");
     data[0] ^= 0xff;
     g_assert_true(g_file_set_contents(bad, data, len, NULL));
     g_autofree char *in_bad = g_strdup_printf("exec:cat %s", bad);
-    assert_dst_failed(start_dst(in_bad, NULL), "not a tern migration stream");
+    mig_assert_dst_failed(start_dst(in_bad, NULL), "not a tern migration stream");
     data[0] ^= 0xff;
     data[12] = 0x7f; /* the configuration record's type */
     g_assert_true(g_file_set_contents(bad, data, len, NULL));
-    assert_dst_failed(start_dst(in_bad, NULL), "record 0x7f before the configuration record");
+    mig_assert_dst_failed(start_dst(in_bad, NULL), "record 0x7f before the configuration record");
 
     /* A destination with a different RAM size refuses the configuration. */
     QTestState *small = qtest_initf("-machine none -m 4 -incoming 'exec:cat %s'", file);
-    assert_dst_failed(small, "configuration: RAM block 0 is 8 MiB");
+    mig_assert_dst_failed(small, "configuration: RAM block 0 is 8 MiB");
     qtest_quit(src);
 }
 
@@ -316,7 +223,7 @@ static void send_fd_ok(QmpClient *c, int fd, const char *text)
     GError *err = NULL;
     g_assert_true(qmp_client_send_fd(c, fd, text, &err));
     for (;;) {
-        g_autoptr(JsonObject) m = qmp_client_read(c, WAIT_MS, &err);
+        g_autoptr(JsonObject) m = qmp_client_read(c, MIG_WAIT_MS, &err);
         g_assert_no_error(err);
         if (json_object_has_member(m, "event")) {
             continue;
@@ -333,7 +240,7 @@ static void test_fd(void)
     QTestState *src = start_src(NULL);
     QTestState *dst = qtest_initf("%s -incoming defer", machine_args);
     QmpClient *dq = qtest_qmp(dst);
-    assert_runstate(dq, "inmigrate");
+    mig_assert_runstate(dq, "inmigrate");
     /* migrate-incoming only with -incoming defer, only once. */
     send_fd_ok(dq, sv[0], "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"in\"}}");
     JsonNode *r = qmp_ok(dq, "{'execute': 'migrate-incoming', 'arguments': {'uri': 'fd:in'}}");
@@ -361,19 +268,19 @@ static void test_dst_paused(void)
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst(uri, "-S");
     QmpClient *sq = qtest_qmp(src), *dq = qtest_qmp(dst);
-    enable_events(sq);
-    enable_events(dq);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_enable_events(sq);
+    mig_enable_events(dq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
-    wait_runstate(dq, "prelaunch-migrate");
-    g_autofree char *dst_status = status_of(dq);
+    mig_wait_runstate(dq, "prelaunch-migrate");
+    g_autofree char *dst_status = mig_status(dq);
     g_assert_cmpstr(dst_status, ==, "completed");
     JsonNode *r = qmp_ok(dq, "{'execute': 'cont'}");
     json_node_unref(r);
-    assert_runstate(dq, "running");
+    mig_assert_runstate(dq, "running");
     GError *err = NULL;
-    g_autoptr(JsonObject) resume = qmp_client_wait_event(dq, "RESUME", WAIT_MS, &err);
+    g_autoptr(JsonObject) resume = qmp_client_wait_event(dq, "RESUME", MIG_WAIT_MS, &err);
     g_assert_no_error(err);
 
     /* Events on the source: setup, active, device, completed, in order, and passes;
@@ -417,27 +324,27 @@ static void test_cancel(void)
         g_autofree char *uri = g_strdup_printf("unix:%s", path);
         QTestState *dst = start_dst(uri, NULL);
         set_bandwidth(sq, 1 << 20);
-        migrate(sq, uri);
+        mig_migrate(sq, uri);
         if (phase == 1) {
-            wait_status(sq, "active");
+            mig_wait_status(sq, "active");
             /* A second migrate while one runs is refused. */
             qmp_assert_error(sq, "GenericError", "There's a migration process in progress",
                              "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
         }
         JsonNode *r = qmp_ok(sq, "{'execute': 'migrate_cancel'}");
         json_node_unref(r);
-        g_autoptr(JsonObject) end = wait_end(sq);
+        g_autoptr(JsonObject) end = mig_wait_end(sq);
         g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "cancelled");
-        assert_runstate(sq, "running");
+        mig_assert_runstate(sq, "running");
         if (phase == 1) {
             /* The destination saw the stream break: it exits 1, never runs the half. */
-            assert_dst_failed(dst, NULL);
+            mig_assert_dst_failed(dst, NULL);
         } else {
             /* Cancelled in setup, perhaps before connecting: whatever the destination
              * got, it has not run a guest. */
             int code;
             if (!tern_proc_wait(qtest_proc(dst), 2000, &code)) {
-                assert_runstate(qtest_qmp(dst), "inmigrate");
+                mig_assert_runstate(qtest_qmp(dst), "inmigrate");
             }
             qtest_kill(dst);
         }
@@ -447,10 +354,10 @@ static void test_cancel(void)
     g_autofree char *path = sock_path(src, "final.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst(uri, NULL);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
-    wait_runstate(qtest_qmp(dst), "running");
+    mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 3);
     qtest_quit(dst);
     qtest_quit(src);
@@ -471,11 +378,11 @@ static void test_cancel_device_phase(void)
     g_assert_cmpint(listen(lfd, 1), ==, 0);
     g_assert_cmpint(getsockname(lfd, (struct sockaddr *)&sa, &len), ==, 0);
     g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", ntohs(sa.sin_port));
-    migrate(sq, uri);
+    mig_migrate(sq, uri);
     int c = accept(lfd, NULL, NULL);
     g_assert_cmpint(c, >=, 0);
     /* Drain until the source waits in `device`. */
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
+    gint64 deadline = g_get_monotonic_time() + MIG_WAIT_MS * 1000LL;
     char buf[65536];
     for (;;) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
@@ -483,21 +390,21 @@ static void test_cancel_device_phase(void)
         setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         ssize_t n = read(c, buf, sizeof(buf));
         if (n <= 0) {
-            g_autofree char *st = status_of(sq);
+            g_autofree char *st = mig_status(sq);
             if (!strcmp(st, "device")) {
                 break;
             }
         }
     }
-    assert_runstate(sq, "finish-migrate");
+    mig_assert_runstate(sq, "finish-migrate");
     /* `cont` is refused while the last round runs (QEMU's rule). */
     qmp_assert_error(sq, "GenericError", "Migration is not finalized yet",
                      "{'execute': 'cont'}");
     JsonNode *r = qmp_ok(sq, "{'execute': 'migrate_cancel'}");
     json_node_unref(r);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "cancelled");
-    assert_runstate(sq, "running");
+    mig_assert_runstate(sq, "running");
     close(c);
     close(lfd);
     qtest_quit(src);
@@ -513,21 +420,21 @@ static void test_dst_killed(void)
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst(uri, NULL);
     set_bandwidth(sq, 1 << 20);
-    migrate(sq, uri);
-    wait_status(sq, "active");
+    mig_migrate(sq, uri);
+    mig_wait_status(sq, "active");
     g_usleep(200000);
     qtest_kill(dst);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
     g_assert_true(json_object_has_member(end, "error-desc"));
-    assert_runstate(sq, "running");
+    mig_assert_runstate(sq, "running");
 
     set_bandwidth(sq, 0);
     dst = start_dst(uri, NULL);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end2 = wait_end(sq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end2 = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end2, "status"), ==, "completed");
-    wait_runstate(qtest_qmp(dst), "running");
+    mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 4);
     qtest_quit(dst);
     qtest_quit(src);
@@ -544,8 +451,8 @@ static void test_bandwidth(void)
     QTestState *dst = start_dst(uri, NULL);
     const uint64_t bw = 4 << 20;
     set_bandwidth(sq, bw);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
     int64_t ms = json_object_get_int_member(end, "total-time");
     int64_t bytes =
@@ -555,7 +462,7 @@ static void test_bandwidth(void)
     g_test_message("%" G_GINT64_FORMAT " bytes in %" G_GINT64_FORMAT
                    " ms at a %" G_GUINT64_FORMAT " B/s limit",
                    bytes, ms, bw);
-    wait_runstate(qtest_qmp(dst), "running");
+    mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 5);
     qtest_quit(dst);
     qtest_quit(src);
@@ -574,18 +481,18 @@ static void test_dirty_while_active(void)
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst(uri, NULL);
     set_bandwidth(sq, 2 << 20);
-    migrate(sq, uri);
-    wait_status(sq, "active");
+    mig_migrate(sq, uri);
+    mig_wait_status(sq, "active");
     /* The first chunk goes out first: rewrite it once it has been sent. */
     g_usleep(300000);
     g_autofree uint8_t *buf = g_malloc(CHUNK);
     pattern_chunk(buf, 0, CHUNK, 7);
     qtest_bufwrite(src, 0, buf, CHUNK);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
     JsonObject *ram = json_object_get_object_member(end, "ram");
     g_assert_cmpint(json_object_get_int_member(ram, "dirty-sync-count"), >=, 2);
-    wait_runstate(qtest_qmp(dst), "running");
+    mig_wait_runstate(qtest_qmp(dst), "running");
     /* pages the test wrote while RAM was being sent arrive too (dirty tracking) */
     g_assert_cmpuint(count_bad_pages(dst, 0, CHUNK, 7), ==, 0);
     qtest_quit(dst);
@@ -599,12 +506,12 @@ static void test_connect_refused(void)
     QmpClient *sq = qtest_qmp(src);
     g_autofree char *path = sock_path(src, "nobody.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
     g_assert_nonnull(
         strstr(json_object_get_string_member(end, "error-desc"), "Failed to connect to"));
-    assert_runstate(sq, "running");
+    mig_assert_runstate(sq, "running");
     qmp_assert_error(sq, "GenericError", "unknown migration protocol: bogus:x",
                      "{'execute': 'migrate', 'arguments': {'uri': 'bogus:x'}}");
     qmp_assert_error(sq, "GenericError", "block migration is not supported",
@@ -635,13 +542,13 @@ static void test_refused_by_destination(void)
     g_autofree char *path = sock_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst_on("-machine none -m 16", uri, NULL);
-    migrate(sq, uri);
-    g_autoptr(JsonObject) end = wait_end(sq);
+    mig_migrate(sq, uri);
+    g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
     g_assert_nonnull(strstr(json_object_get_string_member(end, "error-desc"),
                             "the destination refused the stream: configuration"));
-    assert_runstate(sq, "running");
-    assert_dst_failed(dst, "configuration: RAM block 0 is 8 MiB");
+    mig_assert_runstate(sq, "running");
+    mig_assert_dst_failed(dst, "configuration: RAM block 0 is 8 MiB");
     qtest_quit(src);
 }
 

@@ -65,34 +65,14 @@ static bool config_irq(Fixture *f)
     return qvirtio_take_config_irq(f->net->dev);
 }
 
-/* FACTS.md's RARP frame, tagged when vlan != 0. */
-static size_t expected_rarp(uint8_t *buf, const uint8_t mac[6], uint16_t vlan)
-{
-    memset(buf, 0, 64);
-    size_t o = qvnet_build_frame(buf, bcast, mac, vlan, 0x8035, 0);
-    /* htype 1, ptype IPv4, hlen 6, plen 4, opcode 3; sender and target MAC, IPs 0. */
-    static const uint8_t arp[] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03};
-    memcpy(buf + o, arp, sizeof(arp));
-    memcpy(buf + o + 8, mac, 6);
-    memcpy(buf + o + 18, mac, 6);
-    return vlan ? 64 : 60;
-}
-
 static void assert_rarp(Fixture *f, const uint8_t mac[6], uint16_t vlan)
 {
-    uint8_t got[2048], want[64];
-    size_t len = expected_rarp(want, mac, vlan);
-    ssize_t n = qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS);
-    g_assert_cmpint(n, ==, len);
-    g_assert_cmpmem(got, len, want, len);
+    qvnet_backend_expect_rarp(f->backend, mac, vlan);
 }
 
-/* Nothing on the wire: tern writes frames before it answers the qtest command that
- * caused them, so a short wait is enough. */
 static void assert_no_frame(Fixture *f)
 {
-    uint8_t got[2048];
-    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), 50), ==, -1);
+    qvnet_backend_expect_none(f->backend, 50);
 }
 
 static JsonObject *query_announce(Fixture *f)

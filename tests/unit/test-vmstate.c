@@ -413,6 +413,105 @@ static void test_refusals(void)
     dev_free(&src);
 }
 
+/* ---- pointer fields: a struct behind a pointer, a buffer sized at realize --------- */
+
+typedef struct {
+    uint32_t nvec;  /* configuration: must match */
+    uint32_t bytes; /* derived from nvec on each side, not in the stream */
+    uint8_t *table;
+    bool flag; /* subsection "extra", always sent */
+} PtrInner;
+
+typedef struct {
+    uint8_t tag;
+    PtrInner *inner;
+} PtrDev;
+
+static const VMStateField ptr_inner_fields[] = {
+    VMSTATE_UINT32_EQUAL(nvec, PtrInner),
+    VMSTATE_VBUFFER_POINTER_UINT32(table, PtrInner, bytes, 64),
+    VMSTATE_END_OF_LIST(),
+};
+static const VMStateField ptr_extra_fields[] = {
+    VMSTATE_BOOL(flag, PtrInner),
+    VMSTATE_END_OF_LIST(),
+};
+static const VMStateDescription vmstate_ptr_extra = {
+    .name = "extra",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = ptr_extra_fields,
+};
+static const VMStateDescription *const ptr_inner_subsections[] = {&vmstate_ptr_extra, NULL};
+static const VMStateDescription vmstate_ptr_inner = {
+    .name = "ptr-inner",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = ptr_inner_fields,
+    .subsections = ptr_inner_subsections,
+};
+static const VMStateField ptr_fields[] = {
+    VMSTATE_UINT8(tag, PtrDev),
+    VMSTATE_STRUCT_POINTER(inner, PtrDev, vmstate_ptr_inner),
+    VMSTATE_END_OF_LIST(),
+};
+static const VMStateDescription vmstate_ptr = {
+    .name = "ptr",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = ptr_fields,
+};
+
+static PtrDev *ptr_new(uint32_t nvec)
+{
+    PtrDev *d = g_new0(PtrDev, 1);
+    d->inner = g_new0(PtrInner, 1);
+    d->inner->nvec = nvec;
+    d->inner->bytes = nvec * 4;
+    d->inner->table = g_malloc0(d->inner->bytes);
+    return d;
+}
+
+static void ptr_free(PtrDev *d)
+{
+    g_free(d->inner->table);
+    g_free(d->inner);
+    g_free(d);
+}
+
+static void test_pointer_fields(void)
+{
+    PtrDev *src = ptr_new(3), *dst = ptr_new(3), *other = ptr_new(2);
+    src->tag = 9;
+    for (unsigned i = 0; i < 12; i++) {
+        src->inner->table[i] = 0x40 + i;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_assert_true(vmstate_save(&vmstate_ptr, src, out, NULL));
+    /* tag, the nested version, nvec, 12 table bytes, the subsection {1, 5, "extra",
+     * version, length, flag, end}, the nested end, the outer end */
+    size_t sub = 1 + 4 + 4 + 12;
+    g_assert_cmpuint(out->len, ==, sub + 1 + 1 + 5 + 4 + 4 + 1 + 1 + 1 + 1);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(vmstate_load(&vmstate_ptr, dst, 1, out->data, out->len, "ptr", &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(dst->tag, ==, 9);
+    g_assert_cmpmem(dst->inner->table, 12, src->inner->table, 12);
+    /* A side with a smaller table refuses at the configuration field, before a byte of
+     * the table is written. */
+    g_assert_false(vmstate_load(&vmstate_ptr, other, 1, out->data, out->len, "ptr", &err));
+    g_assert_nonnull(strstr(err->message, "field 'inner.nvec'"));
+    g_assert_nonnull(strstr(err->message, "the stream has 3, this side 2"));
+    /* A subsection of a nested struct is named by its path. */
+    g_clear_error(&err);
+    out->data[sub + 1 + 1 + 5 + 4 + 4] = 3;
+    g_assert_false(vmstate_load(&vmstate_ptr, dst, 1, out->data, out->len, "ptr", &err));
+    g_assert_nonnull(strstr(err->message, "field 'inner.extra.flag': invalid bool value 3"));
+    ptr_free(src);
+    ptr_free(dst);
+    ptr_free(other);
+}
+
 static void test_truncated(void)
 {
     Dev src;
@@ -664,6 +763,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vmstate/versions", test_versions);
     g_test_add_func("/vmstate/refusals", test_refusals);
     g_test_add_func("/vmstate/truncated", test_truncated);
+    g_test_add_func("/vmstate/pointer-fields", test_pointer_fields);
     g_test_add_func("/vmstate/fuzz", test_fuzz);
     g_test_add_func("/vmstate/stream/sections", test_stream_sections);
     g_test_add_func("/vmstate/stream/ram", test_stream_ram);
