@@ -70,7 +70,7 @@ check: $(BUILD)/tern $(TEST_BINS) $(TOOL_BINS)
 demo:
 	@scripts/demo.sh
 
-bench: $(BUILD)/tern
+bench: $(BUILD)/tern $(TOOL_BINS)
 	@scripts/bench.sh
 
 clean:

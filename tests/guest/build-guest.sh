@@ -12,7 +12,8 @@
 # The initramfs holds: /init (tests/guest/init: kernel-parameter driven network
 # setup, echo service, serial command loop), busybox-static, iproute2's `ip`
 # (busybox ip cannot make macvlans nor IPv6 nodad addresses) with its shared
-# libraries, /bin/memdirty (tests/guest/memdirty.c, static) and the modules
+# libraries, /bin/memdirty (tests/guest/memdirty.c, static), /bin/nbench
+# (tests/guest/nbench.c, static: bench/net's load generator) and the modules
 # virtio_pci, virtio_net, 8021q and macvlan with all their dependencies.
 set -eu
 
@@ -37,7 +38,7 @@ BBDEB=$(apt_download_cached busybox-static "$CACHE")
 
 # --- up to date? -------------------------------------------------------------
 if [ -f "$OUT/initrd.gz" ] && [ -f "$OUT/vmlinuz" ] && [ -f "$CACHE/kernel/.from" ] &&
-   [ -z "$(find "$HERE/init" "$HERE/memdirty.c" "$HERE/lib.sh" "$HERE/build-guest.sh" \
+   [ -z "$(find "$HERE/init" "$HERE/memdirty.c" "$HERE/nbench.c" "$HERE/lib.sh" "$HERE/build-guest.sh" \
                 "$KDEB" "$BBDEB" /usr/sbin/ip -newer "$OUT/initrd.gz" 2>/dev/null)" ]; then
     msg "guest up to date: $OUT/vmlinuz $OUT/initrd.gz"
     exit 0
@@ -86,6 +87,7 @@ done
 copy_with_libs "$STAGE" /usr/sbin/ip
 
 gcc -O2 -Wall -static -s -o "$STAGE/bin/memdirty" "$HERE/memdirty.c"
+gcc -O2 -Wall -static -s -o "$STAGE/bin/nbench" "$HERE/nbench.c"
 
 : > "$STAGE/etc/modules.order"
 KOS=$(mod_closure "$KROOT" "$KVER" $GUEST_MODULES)

@@ -21,6 +21,7 @@
 #   /bin/busybox + applets, /bin/bash (= /bin/sh), iproute2 ip + bridge,
 #   tcpdump, socat (QMP over unix sockets), each with its shared libraries
 #   /usr/bin/kvm-probe          tests/lab/kvm-probe.c, static
+#   /usr/bin/nbench             tests/guest/nbench.c, static (bench/net's host side)
 #   /lib/modules/..., /etc/lab-modules.order   kvm, kvm-amd, bridge, 8021q, ...
 #   /guest/vmlinuz, /guest/initrd.gz           the test guest (tests/guest)
 #   /tests/                     tests/lab/tests/* (scripts + lib.sh)
@@ -90,6 +91,7 @@ mkdir -p "$STAGE/etc/iproute2"
 [ -d /etc/iproute2 ] && cp -r /etc/iproute2/. "$STAGE/etc/iproute2/"
 
 gcc -O2 -Wall -static -s -o "$STAGE/usr/bin/kvm-probe" "$HERE/kvm-probe.c"
+gcc -O2 -Wall -static -s -o "$STAGE/usr/bin/nbench" "$HERE/../guest/nbench.c"
 
 : > "$STAGE/etc/lab-modules.order"
 KOS=$(mod_closure "$KROOT" "$KVER" $LAB_MODULES)

@@ -72,7 +72,7 @@ ensure_pkgs qemu-system-x86 cpio gzip
 # the arguments it was built with (build-args).
 if [ ! -f "$LAB/lab-initrd.gz" ] ||
    [ -n "$(find "$HERE/init" "$HERE/build-lab.sh" "$HERE/kvm-probe.c" "$HERE/../guest/init" \
-              "$HERE/../guest/memdirty.c" "$HERE/../guest/build-guest.sh" "$HERE/../guest/lib.sh" \
+              "$HERE/../guest/memdirty.c" "$HERE/../guest/nbench.c" "$HERE/../guest/build-guest.sh" "$HERE/../guest/lib.sh" \
               -newer "$LAB/lab-initrd.gz" 2>/dev/null)" ]; then
     BARGS=()
     [ -f "$LAB/build-args" ] && mapfile -t BARGS < "$LAB/build-args"

@@ -1,0 +1,122 @@
+#!/bin/bash
+# bench/migrate's measurements, run where KVM is real (the lab, or a host with
+# hardware KVM): the test guest live-migrated BENCH_RUNS times by tern and by
+# QEMU 7.2, on the two-host topology of the functional test
+# (tests/lab/tests/topology.sh: hosts ha and hb behind a VLAN-filtering switch,
+# the migration stream on its own link).
+#
+# Per VMM: one boot on ha, memdirty dirtying 64 MiB at BENCH_MIG_DIRTY MiB/s
+# (default 8), the client pinging eth0, eth0.10 and macvlan0 every 100 ms; then
+# BENCH_RUNS migrations back and forth (ha -> hb -> ha ...), each to a fresh
+# destination process, with the same parameters on both VMMs: max-bandwidth 0
+# (no limit), downtime-limit 300 ms, announce defaults. After each: the source
+# VMM is killed. At the end memdirty verifies the guest's memory.
+#
+# Figures per migration: the VMM's own downtime and total time
+# (query-migrate), the source's STOP to the destination's RESUME (QMP event
+# timestamps, one clock: the downtime the guest lives), the throughput
+# (transferred bytes over total minus setup time, both VMMs the same formula),
+# the bytes sent, RESUME to the first and to the last of the three (MAC, VLAN)
+# entries moving in the switch (bridge monitor), and the longest gap in echo
+# replies from eth0.
+#
+# Both VMMs: -M pc -enable-kvm -smp 1 -m 256, virtio-net-pci on a tap with
+# vhost=off (tern has no vhost), same kernel, initramfs and command line.
+# QEMU also gets -cpu host -nodefaults.
+#
+# Environment (VAR=VALUE arguments too): TERN, LAB_GUEST, LAB_TESTS (lib.sh,
+# topology.sh), BENCH_LIB (default /bench), BENCH_RUNS (default 3),
+# BENCH_MIG_DIRTY (MiB/s, default 8), BENCH_MIG_VMMS (default "tern qemu").
+# Output: bench/lab/lib.sh's protocol (INFO, METRIC, RESULT, # comments).
+set -u
+for a in "$@"; do case $a in *=*) export "${a?}" ;; esac; done
+. "${LAB_TESTS:-/tests}/lib.sh"
+. "${LAB_TESTS:-/tests}/topology.sh"
+. "${BENCH_LIB:-/bench}/lib.sh"
+
+RUNS=${BENCH_RUNS:-3}
+DIRTY=${BENCH_MIG_DIRTY:-8}
+MIG_BANDWIDTH=0
+MIG_DOWNTIME=300
+trap topo_down EXIT
+
+bench_common_info
+bench_info mig_config "-M pc -enable-kvm -smp 1 -m $GUEST_MEM, virtio-net-pci on a tap (vhost=off); memdirty 64 MiB at $DIRTY MiB/s; max-bandwidth 0 (no limit), downtime-limit ${MIG_DOWNTIME} ms, announce defaults"
+bench_metric stop_resume_ms lower "source STOP to destination RESUME (ms)"
+bench_metric downtime_ms lower "downtime as the VMM reports it (ms)"
+bench_metric total_ms lower "total time (ms)"
+bench_metric mbps higher "throughput (Mbit/s)"
+bench_metric mib lower "sent (MiB)"
+bench_metric fdb_first_ms lower "RESUME to the first FDB entry moved (ms)"
+bench_metric fdb_all_ms lower "RESUME to every (MAC, VLAN) FDB entry moved (ms)"
+bench_metric blackout_ms lower "ping blackout on eth0 (ms, pings every 100 ms)"
+
+# result VMM: the RESULT lines of the hop just done.
+result() {
+    local vmm=$1 total down setup xfer mac vlan name f first=- all=0
+    total=$(printf '%s' "$HOP_INFO" | jget total-time)
+    down=$(printf '%s' "$HOP_INFO" | jget downtime)
+    setup=$(printf '%s' "$HOP_INFO" | jget setup-time)
+    xfer=$(printf '%s' "$HOP_INFO" | jget transferred)
+    while read -r mac vlan name; do
+        f=$(hop_fdb_ms "$mac" "$vlan")
+        if [ "$f" = - ]; then all=-; continue; fi
+        { [ "$first" = - ] || [ "$f" -lt "$first" ]; } && first=$f
+        [ "$all" != - ] && [ "$f" -gt "$all" ] && all=$f
+    done <<< "$TOPO_KEYS"
+    [ -n "$down" ] && bench_result "$vmm" downtime_ms "$down"
+    [ -n "$total" ] && bench_result "$vmm" total_ms "$total"
+    f=$(hop_stop_resume_ms); [ "$f" != - ] && bench_result "$vmm" stop_resume_ms "$f"
+    if [ -n "$xfer" ] && [ -n "$total" ] && [ -n "$setup" ] && [ "$total" -gt "$setup" ]; then
+        bench_result "$vmm" mbps "$(awk -v b="$xfer" -v t=$((total - setup)) 'BEGIN { printf "%.1f", b * 8 / t / 1000 }')"
+        bench_result "$vmm" mib "$(awk -v b="$xfer" 'BEGIN { printf "%.1f", b / 1048576 }')"
+    fi
+    [ "$first" != - ] && bench_result "$vmm" fdb_first_ms "$first"
+    [ "$all" != - ] && bench_result "$vmm" fdb_all_ms "$all"
+    f=$(hop_blackout 10.0.0.2); [ "$f" != - ] && bench_result "$vmm" blackout_ms "$f"
+}
+
+# measure VMM: one boot, RUNS migrations; status 0 when all completed.
+measure() {
+    local cur=mig-$1-0 host=ha next other run r
+    VMM=$1
+    if ! { topo_vm "$cur" ha && topo_guest_ready "$cur"; }; then
+        bench_diag "$1: the guest did not boot"
+        return 1
+    fi
+    vm_cmd "$cur" "memdirty -r $DIRTY 64 &" >/dev/null
+    vm_wait "$cur" 'MEMDIRTY READY' 30 || bench_diag "$1: memdirty did not start"
+    topo_pings_start
+    client_ping_all 30 || bench_diag "$1: the client does not reach every address before migrating"
+    within 20 topo_neigh_settled "$cur" || bench_diag "$1: guest neighbour entries not settled"
+    for run in $(seq 1 "$RUNS"); do
+        if [ $host = ha ]; then other=hb; else other=ha; fi
+        next=mig-$1-$run
+        if ! topo_migrate "$cur" "$next" "$other" || ! topo_settle 10; then
+            bench_diag "$1 run $run ($host -> $other): migration ${HOP_STATUS:-did not start}"
+            sed "s/^/# $next: /" "/tmp/vm-$next/stderr" 2>/dev/null | tail -n 5
+            topo_pings_stop
+            return 1
+        fi
+        hop_figures "$1 run $run $host->$other" | grep -v '^# hop '
+        result "$1"
+        vm_stop "$cur"; qmp_close "$cur"
+        cur=$next host=$other
+    done
+    # shellcheck disable=SC2016
+    vm_cmd "$cur" 'kill -USR1 $(pidof memdirty)' >/dev/null
+    vm_wait "$cur" 'MEMDIRTY VERIFY' 60
+    r=$(grep 'MEMDIRTY VERIFY' "/tmp/vm-$cur/console" | tail -n 1 | tr -d '\r')
+    bench_info "memdirty_$1" "${r:-no answer}"
+    bench_diag "$1: after $RUNS migrations: ${r:-memdirty did not answer}"
+    topo_pings_stop
+    vm_stop "$cur"; qmp_close "$cur"
+    case $r in *'VERIFY OK'*) return 0 ;; *) return 1 ;; esac
+}
+
+topo_up || { bench_diag "cannot build the topology"; exit 1; }
+failed=0
+for vmm in ${BENCH_MIG_VMMS:-tern qemu}; do
+    measure "$vmm" || failed=1
+done
+exit $failed
