@@ -227,6 +227,14 @@ static void update_ram_figures(RamSave *rs)
     g_mutex_unlock(&ms.lock);
 }
 
+static void on_ram_progress(RamSave *rs, MigFile *f, void *opaque)
+{
+    update_ram_figures(rs);
+    g_mutex_lock(&ms.lock);
+    ms.ram.transferred = mig_file_bytes(f);
+    g_mutex_unlock(&ms.lock);
+}
+
 static void emit_pass(uint64_t pass)
 {
     if (ms.events) {
@@ -364,6 +372,7 @@ static gpointer migration_thread(gpointer opaque)
         ms.setup_time = now_ms() - ms.start_ms;
         g_mutex_unlock(&ms.lock);
         update_ram_figures(rs);
+        ram_save_set_progress(rs, on_ram_progress, NULL);
         emit_pass(1); /* the initial sync: every page dirty */
         if (!cancelled()) {
             set_status(MIGRATION_STATUS_ACTIVE);

@@ -80,7 +80,15 @@ struct RamSave {
     RamSaveStats st;
     int64_t last_sync_ns;
     bool accel_started;
+    RamSaveProgress *progress; /* after each record sent, for query-migrate */
+    void *progress_opaque;
 };
+
+void ram_save_set_progress(RamSave *rs, RamSaveProgress *cb, void *opaque)
+{
+    rs->progress = cb;
+    rs->progress_opaque = opaque;
+}
 
 static uint64_t count_bits(const unsigned long *map, size_t longs)
 {
@@ -151,7 +159,11 @@ static void put_run(RamSave *rs, MigFile *f, uint64_t gpa, const uint8_t *host, 
         mig_file_put_buffer(f, host, (size_t)n << MIG_PAGE_SHIFT);
         rs->st.normal += n;
     }
+    rs->st.remaining = rs->dirty << MIG_PAGE_SHIFT;
     mig_file_rate_limit(f);
+    if (rs->progress) {
+        rs->progress(rs, f, rs->progress_opaque);
+    }
 }
 
 bool ram_save_pass(RamSave *rs, MigFile *f)

@@ -58,6 +58,10 @@ bool ram_save_pass(RamSave *rs, MigFile *f);
 /* Pull the dirty log into the bitmap; returns the pages now dirty. Big lock held. */
 uint64_t ram_save_sync(RamSave *rs, GError **errp);
 void ram_save_stats(RamSave *rs, RamSaveStats *out);
+/* Called from the migration thread after each RAM record is queued, so query-migrate's
+ * figures move during a long pass, not only at its end. */
+typedef void RamSaveProgress(RamSave *rs, MigFile *f, void *opaque);
+void ram_save_set_progress(RamSave *rs, RamSaveProgress *cb, void *opaque);
 void ram_save_cleanup(RamSave *rs);
 
 /* Destination side: one RAM record of `type` (MIG_REC_RAM_*), its type byte read. */

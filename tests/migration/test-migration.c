@@ -452,6 +452,19 @@ static void test_bandwidth(void)
     const uint64_t bw = 4 << 20;
     set_bandwidth(sq, bw);
     mig_migrate(sq, uri);
+    /* Mid-pass, query-migrate's figures move (the first pass takes over a second). */
+    g_usleep(400000);
+    JsonNode *mid = qmp_ok(sq, "{'execute': 'query-migrate'}");
+    JsonObject *mid_o = json_node_get_object(mid);
+    g_assert_cmpstr(json_object_get_string_member(mid_o, "status"), ==, "active");
+    JsonObject *mid_ram = json_object_get_object_member(mid_o, "ram");
+    int64_t mid_sent = json_object_get_int_member(mid_ram, "transferred");
+    int64_t mid_total = json_object_get_int_member(mid_ram, "total");
+    int64_t mid_left = json_object_get_int_member(mid_ram, "remaining");
+    g_assert_cmpint(mid_sent, >, 0);
+    g_assert_cmpint(mid_sent, <, mid_total);
+    g_assert_cmpint(mid_left, <, mid_total);
+    json_node_unref(mid);
     g_autoptr(JsonObject) end = mig_wait_end(sq);
     g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
     int64_t ms = json_object_get_int_member(end, "total-time");
