@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "../lib/libqtest.h"
 #include "../lib/qmp-client.h"
+#include "../lib/test-ports.h"
 
 #define RAM_MB 8
 #define WAIT_MS 60000
@@ -154,17 +155,6 @@ static char *unix_uri(QTestState *s)
     return g_strdup_printf("unix:%s", path);
 }
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 /* A migration that completes, paced so that it takes ~0.5 s and shows progress. */
 static void check_completed(QTestState *src, QTestState *dst, const char *src_qmp,
                             const char *uri)
@@ -220,11 +210,11 @@ static void test_tcp(void)
     if (!have_tool()) {
         return;
     }
-    g_autofree char *src_qmp = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    g_autofree char *src_qmp = g_strdup_printf("tcp:127.0.0.1:%d", test_free_tcp_port());
     /* The qtest source keeps its unix QMP; this one is a second server, over tcp. */
     g_autofree char *extra = g_strdup_printf("-qmp %s,server=on,wait=off", src_qmp);
     QTestState *src = start_src(extra);
-    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", test_free_tcp_port());
     QTestState *dst = start_dst(uri);
     check_completed(src, dst, src_qmp, uri);
     qtest_quit(dst);

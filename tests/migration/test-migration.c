@@ -15,6 +15,7 @@
 #include "../lib/libqtest.h"
 #include "../lib/qmp-client.h"
 #include "migration-util.h"
+#include "../lib/test-ports.h"
 
 #define RAM_MB 8
 #define RAM_SIZE ((uint64_t)RAM_MB << 20)
@@ -153,20 +154,9 @@ static void test_unix(void)
     qtest_quit(src);
 }
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void test_tcp(void)
 {
-    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", test_free_tcp_port());
     QTestState *src = start_src(NULL);
     QTestState *dst = start_dst(uri, NULL);
     migrate_and_check(src, dst, uri);

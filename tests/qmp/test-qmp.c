@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "../lib/tern-vm.h"
+#include "../lib/test-ports.h"
 
 #define VM_ARGS "-machine none -S"
 
@@ -453,21 +454,9 @@ static void test_many_clients(void)
     tern_vm_free(vm);
 }
 
-/* A port that was free a moment ago (QMP needs a real one, not 0). */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sin, &len), ==, 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
 static void test_tcp_and_several_servers(void)
 {
-    int port = free_port();
+    int port = test_free_tcp_port();
     g_autofree char *args = g_strdup_printf(
         VM_ARGS " -qmp tcp:127.0.0.1:%d,server=on,wait=off", port);
     TernVm *vm = tern_vm_start(args);

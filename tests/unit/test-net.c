@@ -18,6 +18,7 @@
 #include "error.h"
 #include "main-loop.h"
 #include "net/net.h"
+#include "../lib/test-ports.h"
 
 /* A client that records what it receives and refuses while `accept` is false (a NIC
  * whose guest has posted no buffers). */
@@ -554,21 +555,10 @@ static void test_socket_datagram(void)
     close(sv[1]);
 }
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    g_assert_no_errno(bind(fd, (struct sockaddr *)&a, sizeof(a)));
-    g_assert_no_errno(getsockname(fd, (struct sockaddr *)&a, &l));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Two backends in one process: listen= and connect= over loopback TCP, frames both ways. */
 static void test_socket_listen_connect(void)
 {
-    int port = free_tcp_port();
+    int port = test_free_tcp_port();
     g_autofree char *l = g_strdup_printf("socket,id=sl,listen=127.0.0.1:%d", port);
     g_autofree char *c = g_strdup_printf("socket,id=sc,connect=127.0.0.1:%d", port);
     g_autoptr(GError) err = NULL;
@@ -592,7 +582,7 @@ static void test_socket_listen_connect(void)
     w = (Want){b, 1};
     g_assert_true(loop_until(have_frames, &w));
 
-    int refused_port = free_tcp_port();
+    int refused_port = test_free_tcp_port();
     g_autofree char *bad = g_strdup_printf("socket,id=sx,connect=127.0.0.1:%d", refused_port);
     expect_netdev_error(bad, "Connection refused");
     net_client_free(net_backend_find("sc"));
