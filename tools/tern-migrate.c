@@ -51,6 +51,7 @@ typedef struct {
     int64_t pass;    /* from MIGRATION_PASS, or dirty-sync-count */
     bool query_out;  /* a query-migrate is in flight */
     bool cancel_sent;
+    int final_requeries; /* 'completed' seen before its figures were filled in */
 } Migrate;
 
 static volatile sig_atomic_t signals_seen;
@@ -491,7 +492,16 @@ static int run(Migrate *m, const char *src, const char *uri, const char *bandwid
         if (!info) {
             continue;
         }
-        if (terminal_status(json_object_get_string_member_with_default(info, "status", ""))) {
+        const char *st = json_object_get_string_member_with_default(info, "status", "");
+        /* QEMU reports 'completed' a moment before it fills in total-time: ask again
+         * briefly rather than print a 0 ms migration. */
+        if (!strcmp(st, "completed") &&
+            json_object_get_int_member_with_default(info, "total-time", 0) <= 0 &&
+            m->final_requeries++ < 20) {
+            next_query = g_get_monotonic_time() + 50 * 1000;
+            continue;
+        }
+        if (terminal_status(st)) {
             return finish(m, info);
         }
         progress(m, info);
