@@ -337,6 +337,11 @@ static bool precopy_complete(RamSave *rs, MigFile *f, bool want_reply)
         fail_with(err);
         return false;
     }
+    /* The guest's pause ends here (the destination runs it); tearing down the dirty
+     * log and the connection afterwards is not downtime. */
+    g_mutex_lock(&ms.lock);
+    ms.downtime = now_ms() - ms.stop_ms;
+    g_mutex_unlock(&ms.lock);
     return true;
 }
 
@@ -391,9 +396,6 @@ out:
     g_mutex_lock(&ms.lock);
     int64_t end = now_ms();
     ms.total_time = end - ms.start_ms;
-    if (ms.vm_stopped) {
-        ms.downtime = end - ms.stop_ms;
-    }
     if (!ok && !ms.error) {
         ms.error = g_error_new_literal(TERN_ERROR, TERN_ERROR_GENERIC, "migration failed");
     }
