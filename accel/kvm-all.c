@@ -1,8 +1,8 @@
 /*
  * kvm-all.c: the KVM accelerator: the VM with its in-kernel irqchip (PIC, IOAPIC, LAPICs)
- * and PIT, guest RAM in memory slots, GSI routing with MSI routes and irqfds, ioeventfds,
- * and the run-state hook that starts and stops the vCPUs (kvm-vcpu.c) and freezes the
- * guest's kvm-clock while the VM is stopped.
+ * and PIT, guest RAM in memory slots and their dirty log (for migration), GSI routing
+ * with MSI routes and irqfds, ioeventfds, and the run-state hook that starts and stops
+ * the vCPUs (kvm-vcpu.c) and freezes the guest's kvm-clock while the VM is stopped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include "hw/i386/pc.h"
 #include "hw/memory.h"
 #include "kvm-internal.h"
+#include "migration/ram.h"
 #include "runstate.h"
 
 /* GSIs 0-23 are the IOAPIC pins (0-15 also the PICs'); MSI routes take GSIs above. */
@@ -45,6 +46,16 @@ int kvm_vm_ioctl(KvmState *s, unsigned long req, void *arg)
 int kvm_vcpu_ioctl(KvmVcpu *v, unsigned long req, void *arg)
 {
     return ioctl_retry(v->fd, req, arg);
+}
+
+bool kvm_has_cap(KvmState *s, int cap)
+{
+    return ioctl(s->vm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+KvmState *kvm_state_get(void)
+{
+    return kvm.s;
 }
 
 bool kvm_enabled(void)
@@ -273,28 +284,17 @@ static const AccelOps kvm_ops = {
 
 /* --- run state ------------------------------------------------------------------------ */
 
-/* Stop: every vCPU out of KVM_RUN first, then freeze kvm-clock so the guest does not see
- * the pause as lost time. Start: the clock resumes where it stopped, then the vCPUs. */
+/* Stop: every vCPU out of KVM_RUN first, then freeze the guest's clocks (kvm-clock.c).
+ * Start: the clocks resume where they stopped, then the vCPUs. */
 static void kvm_vm_state_change(void *opaque, bool running, RunState state, RunState from)
 {
     KvmState *s = opaque;
     if (running) {
-        if (s->clock_saved) {
-            struct kvm_clock_data data = {.clock = s->clock.clock};
-            int rc = kvm_vm_ioctl(s, KVM_SET_CLOCK, &data);
-            if (rc < 0) {
-                g_warning("kvm: KVM_SET_CLOCK: %s", g_strerror(-rc));
-            }
-            s->clock_saved = false;
-        }
+        kvm_clock_thaw(s);
         kvm_vcpus_resume(s);
     } else {
         kvm_vcpus_pause(s);
-        int rc = kvm_vm_ioctl(s, KVM_GET_CLOCK, &s->clock);
-        s->clock_saved = rc >= 0;
-        if (rc < 0) {
-            g_warning("kvm: KVM_GET_CLOCK: %s", g_strerror(-rc));
-        }
+        kvm_clock_freeze(s);
     }
 }
 
@@ -335,24 +335,121 @@ static bool kvm_check_caps(KvmState *s, GError **errp)
     return true;
 }
 
+/* RAM block i is memory slot i; `flags` 0 or KVM_MEM_LOG_DIRTY_PAGES. -errno on failure. */
+static int slot_set(KvmState *s, unsigned i, const RamBlock *b, uint32_t flags)
+{
+    struct kvm_userspace_memory_region slot = {
+        .slot = i,
+        .flags = flags,
+        .guest_phys_addr = b->gpa,
+        .memory_size = b->size,
+        .userspace_addr = (uintptr_t)b->host,
+    };
+    return kvm_vm_ioctl(s, KVM_SET_USER_MEMORY_REGION, &slot);
+}
+
 static bool kvm_map_ram(KvmState *s, GError **errp)
 {
     const RamBlock *blocks;
     unsigned n = guest_ram_blocks(&blocks);
     for (unsigned i = 0; i < n; i++) {
-        struct kvm_userspace_memory_region slot = {
-            .slot = i,
-            .guest_phys_addr = blocks[i].gpa,
-            .memory_size = blocks[i].size,
-            .userspace_addr = (uintptr_t)blocks[i].host,
-        };
-        int rc = kvm_vm_ioctl(s, KVM_SET_USER_MEMORY_REGION, &slot);
+        int rc = slot_set(s, i, &blocks[i], 0);
         if (rc < 0) {
             return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_SET_USER_MEMORY_REGION");
         }
     }
     return true;
 }
+
+/* --- dirty log (migration/ram.h) ------------------------------------------------------ */
+
+/*
+ * KVM_MEM_LOG_DIRTY_PAGES on every RAM slot while a migration runs; KVM_GET_DIRTY_LOG
+ * returns a slot's pages written since the previous call (and write-protects them again),
+ * one bit per 4 KiB page in unsigned longs: the layout ram.c's bitmaps use, so a sync
+ * ORs word by word. Pages KVM itself writes for the guest (kvm-clock, steal time, PV EOI)
+ * are logged too.
+ */
+static size_t dirty_longs(const RamBlock *b)
+{
+    uint64_t pages = b->size >> MIG_PAGE_SHIFT;
+    return (pages + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long));
+}
+
+static void dirty_log_set(KvmState *s, uint32_t flags, unsigned upto)
+{
+    const RamBlock *blocks;
+    unsigned n = MIN(guest_ram_blocks(&blocks), upto);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = slot_set(s, i, &blocks[i], flags);
+        if (rc < 0) {
+            g_warning("kvm: dirty log off for slot %u: %s", i, g_strerror(-rc));
+        }
+    }
+}
+
+static bool kvm_dirty_log_start(void *opaque, GError **errp)
+{
+    KvmState *s = opaque;
+    const RamBlock *blocks;
+    unsigned n = guest_ram_blocks(&blocks);
+    size_t longs = 0;
+    for (unsigned i = 0; i < n; i++) {
+        longs = MAX(longs, dirty_longs(&blocks[i]));
+        int rc = slot_set(s, i, &blocks[i], KVM_MEM_LOG_DIRTY_PAGES);
+        if (rc < 0) {
+            dirty_log_set(s, 0, i);
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "KVM_MEM_LOG_DIRTY_PAGES on slot %u: %s", i, g_strerror(-rc));
+            return false;
+        }
+    }
+    g_free(s->dirty_scratch);
+    s->dirty_scratch = g_new0(unsigned long, MAX(longs, 1));
+    s->dirty_logging = true;
+    return true;
+}
+
+static void kvm_dirty_log_stop(void *opaque)
+{
+    KvmState *s = opaque;
+    if (!s->dirty_logging) {
+        return;
+    }
+    dirty_log_set(s, 0, UINT_MAX);
+    g_free(s->dirty_scratch);
+    s->dirty_scratch = NULL;
+    s->dirty_logging = false;
+}
+
+static bool kvm_dirty_log_sync(void *opaque, unsigned block, const RamBlock *rb,
+                               unsigned long *bitmap, GError **errp)
+{
+    KvmState *s = opaque;
+    size_t longs = dirty_longs(rb);
+    if (!s->dirty_logging) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM's dirty log is not on");
+        return false;
+    }
+    struct kvm_dirty_log log = {.slot = block, .dirty_bitmap = s->dirty_scratch};
+    memset(s->dirty_scratch, 0, longs * sizeof(unsigned long));
+    int rc = kvm_vm_ioctl(s, KVM_GET_DIRTY_LOG, &log);
+    if (rc < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_GET_DIRTY_LOG slot %u: %s",
+                    block, g_strerror(-rc));
+        return false;
+    }
+    for (size_t i = 0; i < longs; i++) {
+        bitmap[i] |= s->dirty_scratch[i];
+    }
+    return true;
+}
+
+static const RamDirtyLogOps kvm_dirty_log_ops = {
+    .start = kvm_dirty_log_start,
+    .stop = kvm_dirty_log_stop,
+    .sync = kvm_dirty_log_sync,
+};
 
 static bool kvm_create_vm(KvmState *s, GError **errp)
 {
@@ -409,6 +506,7 @@ static bool kvm_create_vm(KvmState *s, GError **errp)
 
 static void kvm_state_free(KvmState *s)
 {
+    kvm_dirty_log_stop(s);
     if (s->vm_fd > 0) {
         close(s->vm_fd);
     }
@@ -444,13 +542,19 @@ bool kvm_accel_init(TernConfig *c, GError **errp)
         return false;
     }
     kvm.s = s;
-    if (!kvm_vcpus_create(s, errp)) {
+    /* The VM-wide section first: a stream for another vCPU count is refused before any
+     * vCPU's state is loaded. */
+    kvm_vm_state_init(s);
+    if (!kvm_vcpus_create(s, errp) || !kvm_cpu_state_init(s, errp)) {
+        kvm_cpu_state_destroy(s);
+        kvm_vm_state_destroy(s);
         kvm_vcpus_destroy(s);
         kvm.s = NULL;
         kvm_state_free(s);
         return false;
     }
     accel_set_ops(&kvm_ops);
+    ram_dirty_log_register(&kvm_dirty_log_ops, s);
     kvm.vmse = vm_state_notify_add(kvm_vm_state_change, s, VM_STATE_PRIO_ACCEL);
     return true;
 }
@@ -463,6 +567,9 @@ void kvm_accel_destroy(void)
     }
     vm_state_notify_remove(kvm.vmse);
     kvm.vmse = NULL;
+    ram_dirty_log_register(NULL, NULL);
+    kvm_cpu_state_destroy(s);
+    kvm_vm_state_destroy(s);
     kvm_vcpus_destroy(s);
     accel_set_ops(NULL);
     kvm.s = NULL;

@@ -46,13 +46,15 @@ struct kvm_cpuid2 *kvm_cpuid_get_supported(int kvm_fd, GError **errp)
     return NULL;
 }
 
-static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+/* Like strchr, a const table gives a mutable entry: callers that only read pass one. */
+static struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, uint32_t fn,
+                                           uint32_t idx)
 {
     for (unsigned i = 0; i < c->nent; i++) {
         if (c->entries[i].function == fn &&
             (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
              c->entries[i].index == idx)) {
-            return &c->entries[i];
+            return (struct kvm_cpuid_entry2 *)&c->entries[i];
         }
     }
     return NULL;
@@ -82,7 +84,7 @@ static unsigned id_bits(unsigned n)
     return b;
 }
 
-static bool is_amd(struct kvm_cpuid2 *c)
+static bool is_amd(const struct kvm_cpuid2 *c)
 {
     struct kvm_cpuid_entry2 *e = cpuid_find(c, 0, 0);
     /* "AuthenticAMD" or "HygonGenuine" */
@@ -223,4 +225,76 @@ struct kvm_cpuid2 *kvm_cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsign
     cpuid_set_topology(c, index, ncpus);
     cpuid_set_kvm_leaves(c, cap);
     return c;
+}
+
+/* --- migration ------------------------------------------------------------------------ */
+
+enum { R_EAX, R_EBX, R_ECX, R_EDX };
+
+static uint32_t cpuid_reg(const struct kvm_cpuid_entry2 *e, int reg)
+{
+    switch (reg) {
+    case R_EAX:
+        return e->eax;
+    case R_EBX:
+        return e->ebx;
+    case R_ECX:
+        return e->ecx;
+    default:
+        return e->edx;
+    }
+}
+
+/*
+ * The words of feature bits a guest decides on once, at boot: what it saw on the source
+ * must all be there on the destination. Bits KVM itself flips at run time (OSXSAVE and
+ * OSPKE follow CR4, APIC follows the APIC base) are left out.
+ */
+static const struct {
+    uint32_t fn, idx;
+    int reg;
+    uint32_t dynamic;
+} feature_words[] = {
+    {1, 0, R_ECX, 1u << 27},   /* OSXSAVE follows CR4 */
+    {1, 0, R_EDX, 1u << 9},    /* APIC follows the APIC base */
+    {7, 0, R_EBX, 0},          /* structured extended features */
+    {7, 0, R_ECX, 1u << 4},    /* OSPKE follows CR4 */
+    {7, 0, R_EDX, 0},          /* */
+    {0xd, 0, R_EAX, 0},        /* XCR0 components, low */
+    {0xd, 0, R_EDX, 0},        /* XCR0 components, high */
+    {0xd, 1, R_EAX, 0},        /* XSAVEOPT, XSAVEC, ... */
+    {0x80000001, 0, R_ECX, 0}, /* extended features */
+    {0x80000001, 0, R_EDX, 0}, /* */
+    {0x40000001, 0, R_EAX, 0}, /* KVM paravirtual features */
+};
+
+bool kvm_cpuid_check_compatible(const struct kvm_cpuid2 *from, const struct kvm_cpuid2 *here,
+                                GError **errp)
+{
+    static const char regname[] = "ABCD";
+    const struct kvm_cpuid_entry2 *fv = cpuid_find(from, 0, 0), *hv = cpuid_find(here, 0, 0);
+    if (!fv || !hv || fv->ebx != hv->ebx || fv->ecx != hv->ecx || fv->edx != hv->edx) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "leaf 0x0: the CPU vendor differs from the source's (migrate between "
+                    "hosts with the same CPU vendor)");
+        return false;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(feature_words); i++) {
+        const struct kvm_cpuid_entry2 *a =
+            cpuid_find(from, feature_words[i].fn, feature_words[i].idx);
+        const struct kvm_cpuid_entry2 *b =
+            cpuid_find(here, feature_words[i].fn, feature_words[i].idx);
+        uint32_t had = a ? cpuid_reg(a, feature_words[i].reg) & ~feature_words[i].dynamic : 0;
+        uint32_t have = b ? cpuid_reg(b, feature_words[i].reg) : 0;
+        if (had & ~have) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "leaf 0x%x.%u E%cX: the guest saw feature bits 0x%08x on the source "
+                        "that this host's KVM does not offer (migrate to a host with the same "
+                        "CPU features)",
+                        feature_words[i].fn, feature_words[i].idx,
+                        regname[feature_words[i].reg], had & ~have);
+            return false;
+        }
+    }
+    return true;
 }

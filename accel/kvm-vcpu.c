@@ -139,9 +139,11 @@ static void vcpu_handle_exit(KvmVcpu *v)
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
         vcpu_exit_io(run);
+        v->io_pending = true;
         break;
     case KVM_EXIT_MMIO:
         vcpu_exit_mmio(run);
+        v->io_pending = true;
         break;
     case KVM_EXIT_INTR:
     case KVM_EXIT_HLT: /* the in-kernel LAPIC handles HLT; nothing to do if it exits */
@@ -180,6 +182,7 @@ static void vcpu_run_once(KvmVcpu *v)
     int rc = ioctl(v->fd, KVM_RUN, 0);
     int err = errno;
     __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+    v->io_pending = false; /* KVM completed it on entry, whatever happened next */
     if (rc < 0) {
         if (err != EINTR && err != EAGAIN) {
             g_autofree char *why = g_strdup_printf("KVM_RUN: %s", g_strerror(err));
@@ -188,6 +191,21 @@ static void vcpu_run_once(KvmVcpu *v)
         return;
     }
     vcpu_handle_exit(v);
+}
+
+/*
+ * Before parking: an IN or an MMIO read is complete (its value in the register, RIP past
+ * the instruction) only once KVM_RUN is entered again, and the state a stopped VM shows
+ * (KVM_GET_REGS, migration) must not have half an instruction in it. Re-enter with
+ * immediate_exit: KVM finishes the instruction and returns at once. A string I/O
+ * instruction may exit again for its next chunk; handle that too.
+ */
+static void vcpu_complete_io(KvmVcpu *v)
+{
+    while (v->io_pending && !v->guest_stopped) {
+        __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
+        vcpu_run_once(v);
+    }
 }
 
 static void *vcpu_thread(void *opaque)
@@ -203,6 +221,12 @@ static void *vcpu_thread(void *opaque)
 
     g_mutex_lock(&s->lock);
     while (!s->quit) {
+        if (!s->run && v->io_pending && !v->guest_stopped) {
+            g_mutex_unlock(&s->lock);
+            vcpu_complete_io(v);
+            g_mutex_lock(&s->lock);
+            continue;
+        }
         if (!s->run || v->guest_stopped) {
             v->parked = true;
             g_cond_broadcast(&s->cond);
@@ -305,6 +329,7 @@ void kvm_vcpus_destroy(KvmState *s)
         if (v->fd >= 0) {
             close(v->fd);
         }
+        g_free(v->cpuid);
     }
     g_free(s->vcpus);
     s->vcpus = NULL;
@@ -378,13 +403,12 @@ static bool vcpu_init(KvmState *s, KvmVcpu *v, GError **errp)
     }
     v->run = run;
 
-    g_autofree struct kvm_cpuid2 *cpuid =
-        kvm_cpuid_for_vcpu(s->supported_cpuid, v->index, s->ncpus);
-    int rc = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, cpuid);
+    v->cpuid = kvm_cpuid_for_vcpu(s->supported_cpuid, v->index, s->ncpus);
+    int rc = kvm_vcpu_ioctl(v, KVM_SET_CPUID2, v->cpuid);
     if (rc < 0) {
         return vcpu_fail_setup(errp, v->index, -rc, "KVM_SET_CPUID2");
     }
-    if (!vcpu_init_xcr0(v, cpuid, errp)) {
+    if (!vcpu_init_xcr0(v, v->cpuid, errp)) {
         return false;
     }
     struct {

@@ -8,11 +8,16 @@
  * The interrupt line follows "an interrupt is pending" (IIR != no-interrupt); the THRE
  * interrupt is re-armed whenever IER.THRI goes 0->1 with THR empty, as Linux's
  * UART_BUG_THRE probe expects of a real 16550.
+ *
+ * Migration: the "serial" section carries the registers and the receive FIFO with the
+ * bytes the guest has not read yet; the chardev (what -serial names) is each side's own.
  */
 #include <string.h>
+#include "error.h"
 #include "hw/accel.h"
 #include "hw/char/serial.h"
 #include "hw/memory.h"
+#include "migration/vmstate.h"
 
 enum {
     UART_RX = 0, /* RBR / THR / DLL */
@@ -68,7 +73,8 @@ struct SerialState {
     bool thr_ipending;
     bool irq_level;
     uint8_t rx[RX_FIFO_SIZE];
-    unsigned rx_head, rx_count;
+    uint32_t rx_head, rx_count;
+    VMStateEntry *vmse;
 };
 
 static void serial_update_irq(SerialState *s)
@@ -297,6 +303,58 @@ void serial_reset(SerialState *s)
     serial_update_irq(s);
 }
 
+/* --- migration ------------------------------------------------------------------------ */
+
+static bool serial_check_fifo(void *opaque, int version_id, GError **errp)
+{
+    SerialState *s = opaque;
+    if (s->rx_head >= RX_FIFO_SIZE || s->rx_count > RX_FIFO_SIZE) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "receive FIFO head %u / count %u out of range (FIFO of %d)", s->rx_head,
+                    s->rx_count, RX_FIFO_SIZE);
+        return false;
+    }
+    return true;
+}
+
+/* The line on this side starts low: raise it if an interrupt is pending (an edge the
+ * guest may see twice, which the 8250 driver takes as a spurious one, rather than none),
+ * and read the chardev again if the FIFO has room. */
+static bool serial_post_load(void *opaque, int version_id, GError **errp)
+{
+    SerialState *s = opaque;
+    s->irq_level = false;
+    serial_update_irq(s);
+    chardev_accept_input(s->chr);
+    return true;
+}
+
+static const VMStateField serial_fields[] = {
+    VMSTATE_UINT16(divider, SerialState),
+    VMSTATE_UINT8(ier, SerialState),
+    VMSTATE_UINT8(iir, SerialState),
+    VMSTATE_UINT8(fcr, SerialState),
+    VMSTATE_UINT8(lcr, SerialState),
+    VMSTATE_UINT8(mcr, SerialState),
+    VMSTATE_UINT8(lsr, SerialState),
+    VMSTATE_UINT8(msr, SerialState),
+    VMSTATE_UINT8(scr, SerialState),
+    VMSTATE_BOOL(thr_ipending, SerialState),
+    VMSTATE_UINT8_ARRAY(rx, SerialState),
+    VMSTATE_UINT32(rx_head, SerialState),
+    VMSTATE_UINT32(rx_count, SerialState),
+    VMSTATE_VALIDATE("rx", serial_check_fifo),
+    VMSTATE_END_OF_LIST(),
+};
+
+static const VMStateDescription vmstate_serial = {
+    .name = "serial",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = serial_fields,
+    .post_load = serial_post_load,
+};
+
 SerialState *serial_init(uint16_t base, int irq, Chardev *chr)
 {
     SerialState *s = g_new0(SerialState, 1);
@@ -308,6 +366,7 @@ SerialState *serial_init(uint16_t base, int irq, Chardev *chr)
     if (chr) {
         chardev_set_handlers(chr, serial_can_receive, serial_receive, s);
     }
+    s->vmse = vmstate_register(VMSTATE_INSTANCE_ID_ANY, &vmstate_serial, s);
     return s;
 }
 
@@ -316,6 +375,7 @@ void serial_free(SerialState *s)
     if (!s) {
         return;
     }
+    vmstate_unregister(s->vmse);
     memory_region_unmap(&s->io);
     chardev_close(s->chr);
     g_free(s);

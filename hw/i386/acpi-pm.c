@@ -7,12 +7,16 @@
  *  - the PM timer, 3.579545 MHz, 32 bits, on the virtual clock (stops while paused);
  *  - the reset register: writing ACPI_RESET_VALUE resets.
  * Accesses may be any width; each byte is handled on its own.
+ *
+ * Migration ("acpi-pm" section): the three registers and the PM timer's count, which the
+ * destination continues from (its virtual clock starts elsewhere).
  */
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc-power.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "main-loop.h"
+#include "migration/vmstate.h"
 
 #define PM_TIMER_HZ 3579545ULL
 #define PM1_CNT_SCI_EN 0x0001
@@ -22,15 +26,54 @@
 struct AcpiPm {
     MemoryRegion io;
     uint16_t sts, en, cnt;
+    uint32_t timer_offset; /* added to the virtual clock's count (after a migration) */
+    uint32_t timer;        /* the count at save */
+    VMStateEntry *vmse;
 };
 
-static uint32_t pm_timer(void)
+static uint32_t pm_timer_raw(void)
 {
     uint64_t ns = clock_get_ns(TERN_CLOCK_VIRTUAL);
     /* ticks = ns * f / 1e9, without overflowing 64 bits */
     uint64_t ticks = (ns / NS_PER_SEC) * PM_TIMER_HZ + (ns % NS_PER_SEC) * PM_TIMER_HZ / NS_PER_SEC;
     return (uint32_t)ticks;
 }
+
+static uint32_t pm_timer(AcpiPm *pm)
+{
+    return pm_timer_raw() + pm->timer_offset;
+}
+
+static bool pm_pre_save(void *opaque, GError **errp)
+{
+    AcpiPm *pm = opaque;
+    pm->timer = pm_timer(pm);
+    return true;
+}
+
+static bool pm_post_load(void *opaque, int version_id, GError **errp)
+{
+    AcpiPm *pm = opaque;
+    pm->timer_offset = pm->timer - pm_timer_raw();
+    return true;
+}
+
+static const VMStateField pm_fields[] = {
+    VMSTATE_UINT16(sts, AcpiPm),
+    VMSTATE_UINT16(en, AcpiPm),
+    VMSTATE_UINT16(cnt, AcpiPm),
+    VMSTATE_UINT32(timer, AcpiPm),
+    VMSTATE_END_OF_LIST(),
+};
+
+static const VMStateDescription vmstate_acpi_pm = {
+    .name = "acpi-pm",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = pm_fields,
+    .pre_save = pm_pre_save,
+    .post_load = pm_post_load,
+};
 
 static uint8_t pm_read_byte(AcpiPm *pm, unsigned off)
 {
@@ -48,7 +91,7 @@ static uint8_t pm_read_byte(AcpiPm *pm, unsigned off)
     case 9:
     case 10:
     case 11:
-        return pm_timer() >> (8 * (off - 8));
+        return pm_timer(pm) >> (8 * (off - 8));
     default:
         return 0;
     }
@@ -114,12 +157,14 @@ AcpiPm *acpi_pm_init(void)
     AcpiPm *pm = g_new0(AcpiPm, 1);
     memory_region_init(&pm->io, ADDR_SPACE_IO, "acpi-pm", ACPI_PM_LEN, &pm_ops, pm);
     memory_region_map(&pm->io, ACPI_PM_BASE);
+    pm->vmse = vmstate_register(VMSTATE_INSTANCE_ID_ANY, &vmstate_acpi_pm, pm);
     return pm;
 }
 
 void acpi_pm_free(AcpiPm *pm)
 {
     if (pm) {
+        vmstate_unregister(pm->vmse);
         memory_region_unmap(&pm->io);
         g_free(pm);
     }

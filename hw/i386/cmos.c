@@ -4,12 +4,16 @@
  * an update in progress: a UIP bit stuck at 1 (an absent chip reads 0xff) costs Linux
  * seconds of polling at boot. No RTC interrupts (IRQ 8 stays quiet): Linux keeps time
  * with kvm-clock and the LAPIC timer.
+ *
+ * Migration ("cmos" section): the index latch, the RAM, and the guest's offset from host
+ * time (so a guest that set its RTC keeps its own time on the destination host).
  */
 #include <string.h>
 #include <time.h>
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
+#include "migration/vmstate.h"
 
 enum {
     RTC_SECONDS = 0x00,
@@ -36,7 +40,22 @@ struct Cmos {
     MemoryRegion io;
     uint8_t index;
     uint8_t ram[CMOS_SIZE];
-    time_t offset; /* guest time - host time, seconds */
+    int64_t offset; /* guest time - host time, seconds */
+    VMStateEntry *vmse;
+};
+
+static const VMStateField cmos_fields[] = {
+    VMSTATE_UINT8(index, struct Cmos),
+    VMSTATE_UINT8_ARRAY(ram, struct Cmos),
+    VMSTATE_INT64(offset, struct Cmos),
+    VMSTATE_END_OF_LIST(),
+};
+
+static const VMStateDescription vmstate_cmos = {
+    .name = "cmos",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = cmos_fields,
 };
 
 static bool is_time_reg(uint8_t r)
@@ -193,12 +212,14 @@ struct Cmos *cmos_init(uint64_t ram_below_4g, uint64_t ram_above_4g)
     cmos_set_memory(c, ram_below_4g, ram_above_4g);
     memory_region_init(&c->io, ADDR_SPACE_IO, "cmos", 2, &cmos_ops, c);
     memory_region_map(&c->io, 0x70);
+    c->vmse = vmstate_register(VMSTATE_INSTANCE_ID_ANY, &vmstate_cmos, c);
     return c;
 }
 
 void cmos_free(struct Cmos *c)
 {
     if (c) {
+        vmstate_unregister(c->vmse);
         memory_region_unmap(&c->io);
         g_free(c);
     }

@@ -3,11 +3,20 @@
  * VM, in-kernel irqchip, RAM slot, vCPU thread, boot entry, port I/O exits dispatched to a
  * device, stop/cont really pausing the vCPU, a second vCPU parked until SIPI, and the
  * guest's ways of ending: ACPI S5 (poweroff), the ACPI reset register and a triple fault.
+ *
+ * Migration (/kvm/migrate/...): the KVM sections saved from a running guest and loaded
+ * into a fresh VM in the same process (same RAM) resume the guest where it stopped, with
+ * its MSRs; a stream for another vCPU count or CPUID is refused naming section and
+ * field; the dirty log reports the pages the guest writes; a stop never leaves an I/O
+ * instruction half done (a migration would run it twice).
+ *
  * Skips with the reason when /dev/kvm is missing or cannot run the guest.
  */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include "../../accel/kvm-internal.h"
 #include "accel/kvm.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc-power.h"
@@ -15,6 +24,9 @@
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "main-loop.h"
+#include "migration/mig-file.h"
+#include "migration/ram.h"
+#include "migration/savevm.h"
 #include "monitor/qmp.h"
 #include "runstate.h"
 
@@ -124,6 +136,25 @@ static void start_vm(void)
     bql_unlock();
 }
 
+static void stop_vm(void)
+{
+    bql_lock();
+    vm_stop(RUN_STATE_PAUSED);
+    bql_unlock();
+}
+
+/* Start the fixture's guest; false (test skipped) when this host's KVM cannot run it. */
+static bool guest_started(Fixture *f)
+{
+    start_vm();
+    if (!wait_for(&f->port.writes, 1, 5000)) {
+        fixture_down(f);
+        g_test_skip("this host's KVM does not run a flat 32-bit guest (PVM?)");
+        return false;
+    }
+    return true;
+}
+
 static void test_io_exit(void)
 {
     Fixture f = {0};
@@ -145,21 +176,13 @@ static void test_io_exit(void)
 static void test_stop_cont(void)
 {
     Fixture f = {0};
-    if (!fixture_up(&f, 2, count_loop, sizeof(count_loop))) {
-        return;
-    }
-    start_vm();
-    if (!wait_for(&f.port.writes, 1, 5000)) {
-        fixture_down(&f);
-        g_test_skip("this host's KVM does not run a flat 32-bit guest (PVM?)");
+    if (!fixture_up(&f, 2, count_loop, sizeof(count_loop)) || !guest_started(&f)) {
         return;
     }
     g_usleep(20000);
     g_assert_cmpuint(guest_counter(), >, 0);
 
-    bql_lock();
-    vm_stop(RUN_STATE_PAUSED);
-    bql_unlock();
+    stop_vm();
     uint32_t frozen = guest_counter();
     g_usleep(100000);
     g_assert_cmpuint(guest_counter(), ==, frozen); /* really paused, not just flagged */
@@ -170,6 +193,62 @@ static void test_stop_cont(void)
     /* The AP never got INIT/SIPI: only the boot vCPU wrote the port. */
     g_assert_cmpint(g_atomic_int_get(&f.port.writes), ==, 1);
     fixture_down(&f);
+}
+
+static uint64_t msr_get(uint32_t index);
+
+/* Whether moving vCPU 0's TSC offset moves the TSC it reads (PVM ignores the offset). */
+static bool tsc_offset_honoured(void)
+{
+    KvmVcpu *v = &kvm_state_get()->vcpus[0];
+    uint64_t off = 0;
+    struct kvm_device_attr a = {
+        .group = KVM_VCPU_TSC_CTRL,
+        .attr = KVM_VCPU_TSC_OFFSET,
+        .addr = (uintptr_t)&off,
+    };
+    if (kvm_vcpu_ioctl(v, KVM_GET_DEVICE_ATTR, &a) < 0) {
+        return false;
+    }
+    uint64_t before = msr_get(0x10);
+    off += 1ULL << 40;
+    kvm_vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &a);
+    uint64_t after = msr_get(0x10);
+    off -= 1ULL << 40;
+    kvm_vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &a);
+    return after - before > 1ULL << 39;
+}
+
+/* While stopped, the TSC stands still with kvm-clock, and across the stop the two agree
+ * to well within the 0.2 ms Linux's clocksource watchdog tolerates. */
+static void test_stop_cont_tsc(void)
+{
+    Fixture f = {0};
+    if (!fixture_up(&f, 1, count_loop, sizeof(count_loop)) || !guest_started(&f)) {
+        return;
+    }
+    KvmState *s = kvm_state_get();
+    stop_vm();
+    uint64_t k0 = s->clock.clock, t0 = s->vcpus[0].tsc;
+    g_usleep(300000);
+    start_vm();
+    g_usleep(50000);
+    stop_vm();
+    uint64_t k1 = s->clock.clock, t1 = s->vcpus[0].tsc;
+    int khz = ioctl(s->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+    bool honoured = tsc_offset_honoured();
+    fixture_down(&f);
+    if (khz <= 0 || !honoured) {
+        g_test_skip("this host's KVM does not apply TSC offsets (PVM?)");
+        return;
+    }
+    int64_t tsc_ns = (int64_t)((t1 - t0) * 1000000 / (uint64_t)khz);
+    int64_t clock_ns = (int64_t)(k1 - k0);
+    g_test_message("across the stop: TSC +%" G_GINT64_FORMAT " ns, kvm-clock +%" G_GINT64_FORMAT
+                   " ns",
+                   tsc_ns, clock_ns);
+    g_assert_cmpint(clock_ns, <, 200 * 1000000); /* ~50 ms ran, not 350 */
+    g_assert_cmpint(ABS(tsc_ns - clock_ns), <, 150000);
 }
 
 typedef struct {
@@ -278,17 +357,303 @@ static void test_triple_fault(void)
     run_in_subprocess("/kvm/triple-fault/subprocess");
 }
 
+/* --- migration --------------------------------------------------------------------- */
+
+/* A device-state stream (header, configuration, the sections, end) of the stopped VM;
+ * RAM stays where it is, since the "destination" is this process. */
+static GByteArray *save_devices(void)
+{
+    g_autoptr(GError) err = NULL;
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(GByteArray) dev = g_byte_array_new();
+    MigFile *f = mig_file_new_buffer(out);
+    savevm_put_header(f, 0);
+    savevm_put_config(f);
+    bql_lock();
+    bool ok = savevm_save_devices(dev, &err);
+    bql_unlock();
+    g_assert_no_error(err);
+    g_assert_true(ok);
+    mig_file_put_buffer(f, dev->data, dev->len);
+    savevm_put_end(f);
+    g_assert_null(mig_file_error(f));
+    mig_file_close(f);
+    return out;
+}
+
+static bool load_devices(const GByteArray *s, GError **errp)
+{
+    MigFile *f = mig_file_new_mem(s->data, s->len);
+    bool ok = savevm_load_stream(f, NULL, errp);
+    mig_file_close(f);
+    return ok;
+}
+
+/* The destination: a new VM (new vCPUs in their reset state) over the same RAM. */
+static void vm_recreate(Fixture *f, unsigned smp)
+{
+    g_autoptr(GError) err = NULL;
+    bql_lock();
+    kvm_accel_destroy();
+    bql_unlock();
+    f->cfg->smp = smp;
+    g_assert_true(kvm_accel_init(f->cfg, &err));
+}
+
+static KvmVcpu *vcpu0(void)
+{
+    return &kvm_state_get()->vcpus[0];
+}
+
+static uint64_t msr_get(uint32_t index)
+{
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e[1];
+    } b = {.hdr.nmsrs = 1, .e = {{.index = index}}};
+    g_assert_cmpint(kvm_vcpu_ioctl(vcpu0(), KVM_GET_MSRS, &b), ==, 1);
+    return b.e[0].data;
+}
+
+static void msr_set(uint32_t index, uint64_t value)
+{
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e[1];
+    } b = {.hdr.nmsrs = 1, .e = {{.index = index, .data = value}}};
+    g_assert_cmpint(kvm_vcpu_ioctl(vcpu0(), KVM_SET_MSRS, &b), ==, 1);
+}
+
+static const struct {
+    uint32_t index;
+    uint64_t value;
+} test_msrs[] = {
+    {0x174, 0x10},                  /* SYSENTER_CS */
+    {0xc0000081, 0x0023001000000000}, /* STAR */
+    {0xc0000082, 0xffffffff81a00000}, /* LSTAR */
+    {0xc0000102, 0xffff888000123000}, /* KERNEL_GS_BASE */
+    {0x277, 0x0007010600070106},    /* PAT */
+};
+
+static void test_migrate_round_trip(void)
+{
+    Fixture f = {0};
+    g_autoptr(GError) err = NULL;
+    if (!fixture_up(&f, 1, count_loop, sizeof(count_loop)) || !guest_started(&f)) {
+        return;
+    }
+    g_usleep(20000);
+    stop_vm();
+    uint32_t c0 = guest_counter();
+    uint64_t k0 = kvm_state_get()->clock.clock, t0 = vcpu0()->tsc;
+    for (size_t i = 0; i < G_N_ELEMENTS(test_msrs); i++) {
+        msr_set(test_msrs[i].index, test_msrs[i].value);
+    }
+    g_autoptr(GByteArray) stream = save_devices();
+
+    vm_recreate(&f, 1);
+    g_assert_cmpuint(msr_get(0xc0000082), ==, 0); /* really a fresh vCPU */
+    g_assert_true(load_devices(stream, &err));
+    g_assert_no_error(err);
+    for (size_t i = 0; i < G_N_ELEMENTS(test_msrs); i++) {
+        g_assert_cmphex(msr_get(test_msrs[i].index), ==, test_msrs[i].value);
+    }
+    struct kvm_regs regs;
+    g_assert_cmpint(kvm_vcpu_ioctl(vcpu0(), KVM_GET_REGS, &regs), ==, 0);
+    g_assert_cmphex(regs.rip, >=, CODE + 4); /* in the counting loop */
+    g_assert_cmphex(regs.rip, <, CODE + sizeof(count_loop));
+    g_usleep(20000);
+    g_assert_cmpuint(guest_counter(), ==, c0); /* loaded, not running until started */
+
+    start_vm();
+    g_usleep(50000);
+    stop_vm();
+    g_assert_cmpuint(guest_counter(), >, c0); /* it runs on where it stopped... */
+    g_assert_cmpint(g_atomic_int_get(&f.port.writes), ==, 1); /* ...not from the start */
+    /* Both clocks went on from the source's values, by the same ~50 ms. */
+    uint64_t k1 = kvm_state_get()->clock.clock, t1 = vcpu0()->tsc;
+    int khz = ioctl(vcpu0()->fd, KVM_GET_TSC_KHZ, 0);
+    g_assert_cmpuint(k1 - k0, <, 1000000000);
+    if (khz > 0 && tsc_offset_honoured()) {
+        int64_t tsc_ns = (int64_t)((t1 - t0) * 1000000 / (uint64_t)khz);
+        g_assert_cmpint(ABS(tsc_ns - (int64_t)(k1 - k0)), <, 150000);
+    }
+    fixture_down(&f);
+}
+
+/* The stream of a guest with `smp` vCPUs that ran and stopped; the VM is then a fresh
+ * one with `smp_here` vCPUs. NULL (test skipped) when the guest cannot run here. */
+static GByteArray *saved_then_recreated(Fixture *f, unsigned smp, unsigned smp_here)
+{
+    if (!fixture_up(f, smp, count_loop, sizeof(count_loop)) || !guest_started(f)) {
+        return NULL;
+    }
+    stop_vm();
+    GByteArray *stream = save_devices();
+    vm_recreate(f, smp_here);
+    return stream;
+}
+
+static void test_migrate_vcpu_count(void)
+{
+    Fixture f = {0};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GByteArray) stream = saved_then_recreated(&f, 2, 1);
+    if (!stream) {
+        return;
+    }
+    g_assert_false(load_devices(stream, &err));
+    g_assert_nonnull(strstr(err->message, "section 'kvm' (instance 0)"));
+    g_assert_nonnull(strstr(err->message, "field 'ncpus'"));
+    g_assert_nonnull(strstr(err->message, "the stream has 2, this side 1"));
+    fixture_down(&f);
+}
+
+static void test_migrate_cpuid(void)
+{
+    Fixture f = {0};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GByteArray) stream = saved_then_recreated(&f, 1, 1);
+    if (!stream) {
+        return;
+    }
+    /* A destination whose KVM lacks a feature the guest saw: the hypervisor bit. */
+    struct kvm_cpuid2 *c = vcpu0()->cpuid;
+    for (unsigned i = 0; i < c->nent; i++) {
+        if (c->entries[i].function == 1) {
+            c->entries[i].ecx &= ~(1u << 31);
+        }
+    }
+    g_assert_false(load_devices(stream, &err));
+    g_assert_nonnull(strstr(err->message, "section 'cpu' (instance 0)"));
+    g_assert_nonnull(strstr(err->message, "field 'cpuid'"));
+    g_assert_nonnull(strstr(err->message, "leaf 0x1.0 ECX"));
+    g_assert_nonnull(strstr(err->message, "0x80000000"));
+    fixture_down(&f);
+}
+
+/* Pages dirty after a pass (and so sent again in the next one). */
+static uint64_t dirty_after_pass(RamSave *rs)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GByteArray) sink = g_byte_array_new();
+    MigFile *mf = mig_file_new_buffer(sink);
+    g_assert_true(ram_save_pass(rs, mf));
+    mig_file_close(mf);
+    g_usleep(20000);
+    bql_lock();
+    uint64_t n = ram_save_sync(rs, &err);
+    bql_unlock();
+    g_assert_no_error(err);
+    return n;
+}
+
+static void test_migrate_dirty_log(void)
+{
+    Fixture f = {0};
+    g_autoptr(GError) err = NULL;
+    if (!fixture_up(&f, 1, count_loop, sizeof(count_loop)) || !guest_started(&f)) {
+        return;
+    }
+    g_assert_true(ram_dirty_log_tracks_vcpus());
+    bql_lock();
+    RamSave *rs = ram_save_setup(&err);
+    bql_unlock();
+    g_assert_no_error(err);
+    g_assert_true(kvm_state_get()->dirty_logging);
+    /* The guest writes one page (its counter), and KVM nothing else it logs. */
+    uint64_t n = dirty_after_pass(rs);
+    g_assert_cmpuint(n, >=, 1);
+    g_assert_cmpuint(n, <=, 4);
+    stop_vm();
+    dirty_after_pass(rs);
+    g_assert_cmpuint(dirty_after_pass(rs), ==, 0); /* stopped: nothing more */
+    bql_lock();
+    ram_save_cleanup(rs);
+    bql_unlock();
+    g_assert_false(kvm_state_get()->dirty_logging);
+    fixture_down(&f);
+}
+
+/* in al, 0x11; incl COUNTER; jmp back: every IN is one read of the port. */
+#define READ_PORT 0x11
+static const uint8_t read_loop[] = {
+    0xe4, READ_PORT,                    /* in $0x11, %al */
+    0xff, 0x05, 0x00, 0x20, 0x00, 0x00, /* incl 0x2000 */
+    0xeb, 0xf6,                         /* jmp back to in */
+};
+
+typedef struct {
+    MemoryRegion io;
+    gint reads; /* atomic */
+} ReadPort;
+
+static uint64_t read_port_read(void *opaque, uint64_t offset, unsigned size)
+{
+    ReadPort *p = opaque;
+    return g_atomic_int_add(&p->reads, 1) & 0xff;
+}
+
+static const MemoryRegionOps read_port_ops = {.read = read_port_read};
+
+static void test_migrate_io_completed(void)
+{
+    Fixture f = {0};
+    ReadPort rp = {0};
+    const uint8_t code[] = {0xb0, 0x42, 0xe6, TEST_PORT}; /* out to the test port first */
+    uint8_t prog[sizeof(code) + sizeof(read_loop)];
+    memcpy(prog, code, sizeof(code));
+    memcpy(prog + sizeof(code), read_loop, sizeof(read_loop));
+    if (!fixture_up(&f, 1, prog, sizeof(prog))) {
+        return;
+    }
+    memory_region_init(&rp.io, ADDR_SPACE_IO, "read-port", 1, &read_port_ops, &rp);
+    memory_region_map(&rp.io, READ_PORT);
+    if (!guest_started(&f)) {
+        memory_region_unmap(&rp.io);
+        return;
+    }
+    const uint64_t in_at = CODE + sizeof(code), incl_at = in_at + 2, jmp_at = incl_at + 6;
+    for (int i = 0; i < 12; i++) {
+        g_usleep(3000);
+        stop_vm();
+        /* At the IN: not executed (as many reads as increments); past it: one more
+         * read than increments. Never at the IN with the read already done. */
+        struct kvm_regs regs;
+        g_assert_cmpint(kvm_vcpu_ioctl(vcpu0(), KVM_GET_REGS, &regs), ==, 0);
+        int64_t ahead = (int64_t)g_atomic_int_get(&rp.reads) - guest_counter();
+        g_assert_true(regs.rip == in_at || regs.rip == incl_at || regs.rip == jmp_at);
+        g_assert_cmpint(ahead, ==, regs.rip == incl_at ? 1 : 0);
+        if (i % 2) {
+            g_autoptr(GError) err = NULL;
+            g_autoptr(GByteArray) stream = save_devices();
+            vm_recreate(&f, 1);
+            g_assert_true(load_devices(stream, &err));
+            g_assert_no_error(err);
+        }
+        start_vm();
+    }
+    memory_region_unmap(&rp.io);
+    fixture_down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm/io-exit", test_io_exit);
     g_test_add_func("/kvm/stop-cont", test_stop_cont);
+    g_test_add_func("/kvm/stop-cont/tsc", test_stop_cont_tsc);
     g_test_add_func("/kvm/acpi-poweroff", test_acpi_poweroff);
     g_test_add_func("/kvm/acpi-poweroff/subprocess", test_acpi_poweroff_child);
     g_test_add_func("/kvm/acpi-reset", test_acpi_reset);
     g_test_add_func("/kvm/acpi-reset/subprocess", test_acpi_reset_child);
     g_test_add_func("/kvm/triple-fault", test_triple_fault);
     g_test_add_func("/kvm/triple-fault/subprocess", test_triple_fault_child);
+    g_test_add_func("/kvm/migrate/round-trip", test_migrate_round_trip);
+    g_test_add_func("/kvm/migrate/vcpu-count", test_migrate_vcpu_count);
+    g_test_add_func("/kvm/migrate/cpuid", test_migrate_cpuid);
+    g_test_add_func("/kvm/migrate/dirty-log", test_migrate_dirty_log);
+    g_test_add_func("/kvm/migrate/io-completed", test_migrate_io_completed);
     g_autoptr(GError) err = NULL;
     main_loop_init();
     if (!qapi_schema_load(&err)) {
