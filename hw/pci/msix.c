@@ -8,9 +8,19 @@
  */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "error.h"
 #include "hw/accel.h"
 #include "pci-internal.h"
+
+/* A vector's fast path: an accelerator MSI route and the eventfd that raises it. */
+typedef struct MSIXRoute {
+    int gsi;
+    int fd;
+    uint64_t addr;
+    uint32_t data;
+} MSIXRoute;
 
 struct MSIXState {
     unsigned nvectors;
@@ -25,6 +35,7 @@ struct MSIXState {
     MemoryRegion own_bars[2]; /* BARs msix_init had to create (table's, PBA's) */
     bool function_masked;     /* as of the last config write */
     PCIDevice *dev;
+    MSIXRoute *routes; /* per vector; gsi < 0: none yet */
 };
 
 static uint16_t msix_control(PCIDevice *d)
@@ -93,6 +104,58 @@ bool msix_get_message(PCIDevice *d, unsigned vector, uint64_t *addr, uint32_t *d
     return true;
 }
 
+static void msix_route_release(MSIXRoute *r)
+{
+    const AccelOps *ops = accel_get_ops();
+    if (r->gsi >= 0) {
+        if (ops->irqfd_del) {
+            ops->irqfd_del(r->fd, r->gsi);
+        }
+        if (ops->msi_route_remove) {
+            ops->msi_route_remove(r->gsi);
+        }
+    }
+    if (r->fd >= 0) {
+        close(r->fd);
+    }
+    r->gsi = r->fd = -1;
+}
+
+static void msix_routes_release(MSIXState *m)
+{
+    for (unsigned v = 0; m->routes && v < m->nvectors; v++) {
+        msix_route_release(&m->routes[v]);
+    }
+}
+
+/* Deliver through the vector's irqfd, creating or re-targeting its route; false when
+ * the accelerator has no such path (or ran out of routes): use msi_send. */
+static bool msix_irqfd_send(MSIXState *m, unsigned vector, uint64_t addr, uint32_t data)
+{
+    const AccelOps *ops = accel_get_ops();
+    if (!ops->msi_route_add || !ops->irqfd_add) {
+        return false;
+    }
+    MSIXRoute *r = &m->routes[vector];
+    if (r->gsi < 0) {
+        r->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        r->gsi = r->fd >= 0 ? ops->msi_route_add(addr, data) : -1;
+        if (r->gsi < 0 || !ops->irqfd_add(r->fd, r->gsi)) {
+            msix_route_release(r);
+            return false;
+        }
+    } else if (r->addr != addr || r->data != data) {
+        if (!ops->msi_route_update(r->gsi, addr, data)) {
+            msix_route_release(r);
+            return false;
+        }
+    }
+    r->addr = addr;
+    r->data = data;
+    uint64_t one = 1;
+    return write(r->fd, &one, sizeof(one)) == sizeof(one);
+}
+
 static void msix_send(PCIDevice *d, unsigned vector)
 {
     uint64_t addr;
@@ -101,7 +164,9 @@ static void msix_send(PCIDevice *d, unsigned vector)
         return; /* the bus-master write never leaves the device */
     }
     msix_get_message(d, vector, &addr, &data);
-    msi_send(addr, data);
+    if (!msix_irqfd_send(d->msix, vector, addr, data)) {
+        msi_send(addr, data);
+    }
 }
 
 void msix_notify(PCIDevice *d, unsigned vector)
@@ -289,6 +354,10 @@ bool msix_init(PCIDevice *d, unsigned nvectors, int table_bar, uint32_t table_of
     m->pba = g_malloc0(pba_len);
     m->pba_size = pba_len;
     m->function_masked = true;
+    m->routes = g_new(MSIXRoute, nvectors);
+    for (unsigned v = 0; v < nvectors; v++) {
+        m->routes[v] = (MSIXRoute){.gsi = -1, .fd = -1};
+    }
     memory_region_init(&m->table_mr, ADDR_SPACE_MEMORY, "msix-table", table_len,
                        &msix_table_ops, m);
     memory_region_init(&m->pba_mr, ADDR_SPACE_MEMORY, "msix-pba", pba_len, &msix_pba_ops, m);
@@ -329,6 +398,7 @@ void msix_reset(PCIDevice *d)
     }
     memset(m->pba, 0, m->pba_size);
     m->function_masked = msix_function_masked(d);
+    msix_routes_release(m);
 }
 
 static void msix_place(PCIDevice *d, MemoryRegion *mr, int bar, uint32_t offset)
@@ -358,6 +428,8 @@ void msix_uninit(PCIDevice *d)
         return;
     }
     msix_unmap(d);
+    msix_routes_release(m);
+    g_free(m->routes);
     for (int i = 0; i < PCI_NUM_BARS; i++) {
         if (d->bars[i].mr == &m->own_bars[0] || d->bars[i].mr == &m->own_bars[1]) {
             memory_region_unmap(d->bars[i].mr);
@@ -406,6 +478,7 @@ void msix_post_load(PCIDevice *d)
         msix_set_pending(m, v, false);
     }
     m->function_masked = msix_function_masked(d);
+    msix_routes_release(m); /* rebuilt from the loaded table on first use */
     /* A vector cannot be pending and deliverable at once on a consistent source; if the
      * stream says so, deliver it now rather than hold it forever. */
     for (unsigned v = 0; v < m->nvectors; v++) {
