@@ -5,12 +5,13 @@
 # (tests/lab/tests/topology.sh: hosts ha and hb behind a VLAN-filtering switch,
 # the migration stream on its own link).
 #
-# Per VMM: one boot on ha, memdirty dirtying 64 MiB at BENCH_MIG_DIRTY MiB/s
-# (default 8), the client pinging eth0, eth0.10 and macvlan0 every 100 ms; then
-# BENCH_RUNS migrations back and forth (ha -> hb -> ha ...), each to a fresh
-# destination process, with the same parameters on both VMMs: max-bandwidth 0
-# (no limit), downtime-limit 300 ms, announce defaults. After each: the source
-# VMM is killed. At the end memdirty verifies the guest's memory.
+# BENCH_RUNS rounds; in each, tern and QEMU in turn (odd rounds tern first, even
+# rounds QEMU first), one VM at a time: boot on ha, memdirty dirtying 64 MiB at
+# BENCH_MIG_DIRTY MiB/s (default 8), the client pinging eth0, eth0.10 and
+# macvlan0 every 100 ms, the guest's neighbour entries settled; migrate to hb
+# with the same parameters on both VMMs (max-bandwidth 0 = no limit,
+# downtime-limit 300 ms, announce defaults); memdirty verifies the guest's
+# memory on hb; both VMMs are killed.
 #
 # Figures per migration: the VMM's own downtime and total time
 # (query-migrate), the source's STOP to the destination's RESUME (QMP event
@@ -76,47 +77,56 @@ result() {
     f=$(hop_blackout 10.0.0.2); [ "$f" != - ] && bench_result "$vmm" blackout_ms "$f"
 }
 
-# measure VMM: one boot, RUNS migrations; status 0 when all completed.
+# measure VMM RUN: boot on ha, load, migrate to hb, record; status 0 when the
+# migration completed and memdirty verified.
 measure() {
-    local cur=mig-$1-0 host=ha next other run r
+    local src=mig-$1-$2-a dst=mig-$1-$2-b r
     VMM=$1
-    if ! { topo_vm "$cur" ha && topo_guest_ready "$cur"; }; then
-        bench_diag "$1: the guest did not boot"
+    topo_forget
+    if ! { topo_vm "$src" ha && topo_guest_ready "$src"; }; then
+        bench_diag "$1 run $2: the guest did not boot"
+        vm_stop "$src"; qmp_close "$src"
         return 1
     fi
-    vm_cmd "$cur" "memdirty -r $DIRTY 64 &" >/dev/null
-    vm_wait "$cur" 'MEMDIRTY READY' 30 || bench_diag "$1: memdirty did not start"
+    vm_cmd "$src" "memdirty -r $DIRTY 64 &" >/dev/null
+    vm_wait "$src" 'MEMDIRTY READY' 30 || bench_diag "$1 run $2: memdirty did not start"
     topo_pings_start
-    client_ping_all 30 || bench_diag "$1: the client does not reach every address before migrating"
-    within 20 topo_neigh_settled "$cur" || bench_diag "$1: guest neighbour entries not settled"
-    for run in $(seq 1 "$RUNS"); do
-        if [ $host = ha ]; then other=hb; else other=ha; fi
-        next=mig-$1-$run
-        if ! topo_migrate "$cur" "$next" "$other" || ! topo_settle 10; then
-            bench_diag "$1 run $run ($host -> $other): migration ${HOP_STATUS:-did not start}"
-            sed "s/^/# $next: /" "/tmp/vm-$next/stderr" 2>/dev/null | tail -n 5
-            topo_pings_stop
-            return 1
-        fi
-        hop_figures "$1 run $run $host->$other" | grep -v '^# hop '
-        result "$1"
-        vm_stop "$cur"; qmp_close "$cur"
-        cur=$next host=$other
-    done
-    # shellcheck disable=SC2016
-    vm_cmd "$cur" 'kill -USR1 $(pidof memdirty)' >/dev/null
-    vm_wait "$cur" 'MEMDIRTY VERIFY' 60
-    r=$(grep 'MEMDIRTY VERIFY' "/tmp/vm-$cur/console" | tail -n 1 | tr -d '\r')
-    bench_info "memdirty_$1" "${r:-no answer}"
-    bench_diag "$1: after $RUNS migrations: ${r:-memdirty did not answer}"
+    client_ping_all 30 || bench_diag "$1 run $2: the client does not reach every address"
+    within 20 topo_neigh_settled "$src" || bench_diag "$1 run $2: guest neighbour entries not settled"
+    if ! topo_migrate "$src" "$dst" hb || ! topo_settle 10; then
+        bench_diag "$1 run $2: migration ${HOP_STATUS:-did not start}"
+        sed "s/^/# $dst: /" "/tmp/vm-$dst/stderr" 2>/dev/null | tail -n 5
+        topo_pings_stop; topo_observe_stop
+        vm_stop "$src"; vm_stop "$dst"; qmp_close "$src"; qmp_close "$dst"
+        return 1
+    fi
+    hop_figures "$1 run $2" | grep -v '^# hop '
+    result "$1"
     topo_pings_stop
-    vm_stop "$cur"; qmp_close "$cur"
-    case $r in *'VERIFY OK'*) return 0 ;; *) return 1 ;; esac
+    vm_stop "$src"; qmp_close "$src"
+    # shellcheck disable=SC2016
+    vm_cmd "$dst" 'kill -USR1 $(pidof memdirty)' >/dev/null
+    vm_wait "$dst" 'MEMDIRTY VERIFY' 60
+    r=$(grep 'MEMDIRTY VERIFY' "/tmp/vm-$dst/console" | tail -n 1 | tr -d '\r')
+    bench_diag "$1 run $2: after the migration: ${r:-memdirty did not answer}"
+    vm_stop "$dst"; qmp_close "$dst"
+    case $r in *'VERIFY OK'*) VERIFIED[$1]=$(( ${VERIFIED[$1]:-0} + 1 )); return 0 ;; esac
+    return 1
 }
 
 topo_up || { bench_diag "cannot build the topology"; exit 1; }
+declare -A VERIFIED
+VMMS=(${BENCH_MIG_VMMS:-tern qemu})
 failed=0
-for vmm in ${BENCH_MIG_VMMS:-tern qemu}; do
-    measure "$vmm" || failed=1
+for run in $(seq 1 "$RUNS"); do
+    # Alternate who goes first, so that a slow phase of a shared host does not
+    # always hit the same VMM.
+    if [ $((run % 2)) = 1 ]; then order=("${VMMS[@]}"); else order=($(printf '%s\n' "${VMMS[@]}" | tac)); fi
+    for vmm in "${order[@]}"; do
+        measure "$vmm" "$run" || failed=1
+    done
+done
+for vmm in "${VMMS[@]}"; do
+    bench_info "memdirty_$vmm" "${VERIFIED[$vmm]:-0} of $RUNS migrations: memdirty VERIFY OK"
 done
 exit $failed

@@ -1,37 +1,16 @@
 #!/bin/bash
 # Functional test: a real Linux guest (tests/guest) under tern with KVM. The checks are in
-# tests/functional/lab/kvm-guest.sh; this wrapper decides where they run
+# tests/functional/lab/kvm-guest.sh; tests/functional/lib.sh decides where they run
 # (tests/lab/detect.sh): on a host with hardware KVM directly (as root), otherwise inside
 # the lab VM with the freshly built tern. Prints TAP; the suite runner picks it up.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/functional/lib.sh
 BUILD=${BUILD:-build}
 TERN=${TERN_BINARY:-$PWD/$BUILD/tern}
-CHECKS=tests/functional/lab/kvm-guest.sh
 
 if [ ! -x "$TERN" ]; then
     echo "1..0 # SKIP no tern binary at $TERN (run make first)"
     exit 0
 fi
-mode=$(tests/lab/detect.sh 2>"/tmp/tern-detect.$$")
-reason=$(cat "/tmp/tern-detect.$$"); rm -f "/tmp/tern-detect.$$"
-echo "# KVM: $mode ($reason)"
-
-case $mode in
-lab)
-    mkdir -p "$BUILD/functional"
-    exec tests/lab/run-lab.sh --timeout 900 \
-        --log "$BUILD/functional/kvm-guest.console" --out "$BUILD/functional/kvm-guest.ttyS1" \
-        --add "$TERN:/usr/bin/tern" "$CHECKS"
-    ;;
-direct)
-    if [ "$(id -u)" != 0 ]; then
-        echo "1..0 # SKIP needs root here (network namespaces, tap, bridge)"
-        exit 0
-    fi
-    . tests/guest/lib.sh
-    ensure_pkgs socat iproute2
-    tests/guest/build-guest.sh "$BUILD/guest" >&2 || { echo "Bail out! build-guest.sh failed"; exit 1; }
-    TERN=$TERN LAB_GUEST=$PWD/$BUILD/guest LAB_TESTS=$PWD/tests/lab/tests exec "$CHECKS"
-    ;;
-esac
+functional_run kvm-guest tests/functional/lab/kvm-guest.sh 900

@@ -30,43 +30,15 @@ plan 15
 cleanup() {
     for vm in k1 k2; do vm_stop $vm 2>/dev/null; done
     qmp_close k1; qmp_close k2
-    ip netns del tern-sw 2>/dev/null
-    ip netns del tern-peer 2>/dev/null
+    lab_switch_down tern-sw tern-peer
 }
 trap cleanup EXIT
 rm -rf "$W"; mkdir -p "$W"
 
 ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
 
-# --- a QMP session that stays open (events arrive while the guest runs) -----
-# qmp_open NAME SOCKET; qmp_cmd NAME JSON (prints the reply line, status 0 on
-# "return"); qmp_events NAME (every line received so far); qmp_close NAME.
-qmp_open() {
-    local d=$W/qmp-$1
-    mkdir -p "$d"; mkfifo "$d/in"; : > "$d/out"
-    wait_until 10 test -S "$2" || return 1
-    sleep 2147483647 > "$d/in" &
-    echo $! > "$d/holder"
-    socat -t 5 - "UNIX-CONNECT:$2" < "$d/in" > "$d/out" 2> "$d/err" &
-    echo $! > "$d/pid"
-    qmp_cmd "$1" '{"execute":"qmp_capabilities"}' > /dev/null
-}
-qmp_replies() { grep -cE '"(return|error)"' "$W/qmp-$1/out"; }
-qmp_cmd() {
-    local d=$W/qmp-$1 n0
-    n0=$(qmp_replies "$1")
-    printf '%s\n' "$2" >> "$d/in"
-    wait_until 10 sh -c "[ \$(grep -cE '\"(return|error)\"' $d/out) -gt $n0 ]" || return 1
-    grep -E '"(return|error)"' "$d/out" | sed -n "$((n0 + 1))p" | grep '"return"'
-}
-qmp_events() { grep '"event"' "$W/qmp-$1/out"; }
-qmp_close() {
-    local d=$W/qmp-$1 p
-    for p in holder pid; do
-        [ -f "$d/$p" ] && { kill "$(cat "$d/$p")" 2>/dev/null; wait "$(cat "$d/$p")" 2>/dev/null; }
-        rm -f "$d/$p"
-    done
-}
+# QMP sessions that stay open (events arrive while the guest runs): qmp_open,
+# qmp_cmd, qmp_events, qmp_close from lib.sh.
 
 # vm_exit_status NAME SECONDS: wait for the VMM to end by itself; its exit
 # status, or 255 if it is still running (then vm_stop kills it).
@@ -87,7 +59,7 @@ guest_ends() {
     [ $rc = 0 ] && ok "$3 ends tern with status 0" ||
         not_ok "$3 ends tern with status 0 (status $rc)"
     check "SHUTDOWN event {guest: true, reason: $4}" \
-        sh -c "grep '\"SHUTDOWN\"' $W/qmp-$1/out | grep '\"$4\"' | grep -q '\"guest\": *true'"
+        sh -c "grep '\"SHUTDOWN\"' /tmp/qmp-$1/out | grep '\"$4\"' | grep -q '\"guest\": *true'"
 }
 
 # boot NAME SMP EXTRA_APPEND [MORE TERN ARGS...]: start tern (prefixed by the
@@ -131,27 +103,9 @@ fi
 vm_stop k1; qmp_close k1
 
 # --- 2: two vCPUs, virtio-net on a VLAN-filtering bridge, stop/cont, poweroff --
-ip netns add tern-sw
-ip netns add tern-peer
-ip -n tern-sw link set lo up
-ip -n tern-peer link set lo up
-ip -n tern-sw link add br0 type bridge vlan_filtering 1
-ip -n tern-sw link set br0 up
-ip -n tern-sw tuntap add dev tap0 mode tap
-ip link add psw type veth peer name peer
-ip link set psw netns tern-sw
-ip link set peer netns tern-peer
-for p in tap0 psw; do
-    ip -n tern-sw link set $p master br0
-    ip -n tern-sw link set $p up
-    bridge -n tern-sw vlan add vid 10 dev $p # tagged; VLAN 1 stays the untagged pvid
-done
-ip -n tern-peer link set peer up
-ip -n tern-peer addr add 10.0.0.1/24 dev peer
-ip -n tern-peer addr add 10.0.20.1/24 dev peer
-ip -n tern-peer link add link peer name peer.10 type vlan id 10
-ip -n tern-peer link set peer.10 up
-ip -n tern-peer addr add 10.0.10.1/24 dev peer.10
+# tap0 in netns tern-sw on a VLAN-filtering bridge (VLAN 1 untagged, VLAN 10
+# tagged), the peer in tern-peer (lib.sh).
+lab_switch tern-sw tern-peer tap0
 
 peer_ping() { ip netns exec tern-peer ping -c "${2:-2}" -W "${3:-5}" "$1"; }
 

@@ -13,6 +13,7 @@
 #       psw  -> veth to netns lab-peer; the same trunk
 #     QEMU runs in lab-sw (a tap lives in the namespace that made it).
 #   netns lab-peer: veth "peer" 10.0.0.1/24 + 10.0.20.1/24, peer.10 10.0.10.1/24
+#     (and fd00::1/64, fd00:10::1/64)
 #   guest: eth0 10.0.0.2/24, eth0.10 10.0.10.2/24, macvlan0 (own MAC) 10.0.20.2/24
 . "${LAB_TESTS:-/tests}/lib.sh"
 
@@ -30,32 +31,11 @@ mkdir -p $W
 
 cleanup() {
     vm_stop g1 2>/dev/null
-    ip netns del lab-sw 2>/dev/null
-    ip netns del lab-peer 2>/dev/null
+    lab_switch_down lab-sw lab-peer
 }
 trap cleanup EXIT
 
-ip netns add lab-sw
-ip netns add lab-peer
-ip -n lab-sw link set lo up
-ip -n lab-peer link set lo up
-ip -n lab-sw link add br0 type bridge vlan_filtering 1
-ip -n lab-sw link set br0 up
-ip -n lab-sw tuntap add dev tap0 mode tap
-ip link add psw type veth peer name peer
-ip link set psw netns lab-sw
-ip link set peer netns lab-peer
-for p in tap0 psw; do
-    ip -n lab-sw link set $p master br0
-    ip -n lab-sw link set $p up
-    bridge -n lab-sw vlan add vid 10 dev $p          # tagged; VLAN 1 stays pvid untagged
-done
-ip -n lab-peer link set peer up
-ip -n lab-peer addr add 10.0.0.1/24 dev peer
-ip -n lab-peer addr add 10.0.20.1/24 dev peer
-ip -n lab-peer link add link peer name peer.10 type vlan id 10
-ip -n lab-peer link set peer.10 up
-ip -n lab-peer addr add 10.0.10.1/24 dev peer.10
+lab_switch lab-sw lab-peer tap0          # lib.sh: the topology above
 
 # The guest's serial console is QEMU's stdio, driven by vm_* from lib.sh.
 t0=$(uptime_s)

@@ -31,33 +31,11 @@ cleanup() {
     [ -n "$TD" ] && { kill "$TD" 2>/dev/null; wait "$TD" 2>/dev/null; }
     vm_stop src 2>/dev/null
     vm_stop dst 2>/dev/null
-    ip netns del lab-sw 2>/dev/null
-    ip netns del lab-peer 2>/dev/null
+    lab_switch_down lab-sw lab-peer
 }
 trap cleanup EXIT
 
-ip netns add lab-sw
-ip netns add lab-peer
-ip -n lab-sw link set lo up
-ip -n lab-peer link set lo up
-ip -n lab-sw link add br0 type bridge vlan_filtering 1
-ip -n lab-sw link set br0 up
-ip -n lab-sw tuntap add dev tap0 mode tap
-ip -n lab-sw tuntap add dev tap1 mode tap
-ip link add psw type veth peer name peer
-ip link set psw netns lab-sw
-ip link set peer netns lab-peer
-for p in tap0 tap1 psw; do
-    ip -n lab-sw link set $p master br0
-    ip -n lab-sw link set $p up
-    bridge -n lab-sw vlan add vid 10 dev $p
-done
-ip -n lab-peer link set peer up
-ip -n lab-peer addr add 10.0.0.1/24 dev peer
-ip -n lab-peer addr add 10.0.20.1/24 dev peer
-ip -n lab-peer link add link peer name peer.10 type vlan id 10
-ip -n lab-peer link set peer.10 up
-ip -n lab-peer addr add 10.0.10.1/24 dev peer.10
+lab_switch lab-sw lab-peer tap0 tap1     # lib.sh: the topology above
 
 APPEND="console=ttyS0 loglevel=4 panic=-1 tern.ip=10.0.0.2/24 tern.ip6=fd00::2/64 tern.vlan=10:10.0.10.2/24 tern.addr=eth0.10:fd00:10::2/64 tern.macvlan=$MV_MAC:10.0.20.2/24"
 # vm NAME TAP EXTRA...: the same machine on both sides (as migration requires).
