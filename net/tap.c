@@ -131,6 +131,34 @@ static const NetClientInfo tap_info = {
     .send_ready = tap_send_ready,
 };
 
+/* tern does no segmentation or checksum offload: the kernel must hand us whole frames
+ * with complete checksums, whatever a previous user of the tap (QEMU) enabled. */
+static bool tap_disable_offloads(const TernOpts *o, int fd, GError **errp)
+{
+    if (ioctl(fd, TUNSETOFFLOAD, 0) < 0 && errno != EINVAL) {
+        return netdev_error(errp, o, "could not turn the tap's offloads off: %s",
+                            g_strerror(errno));
+    }
+    return true;
+}
+
+/* A persistent tap keeps the vnet header size its last user set (QEMU: 12 bytes): set
+ * ours (10) explicitly, and the offloads off. */
+static bool tap_set_vnet_and_offloads(const TernOpts *o, int fd, short flags, TapState *s,
+                                      GError **errp)
+{
+    s->vnet_hdr_len = 0;
+    if (flags & IFF_VNET_HDR) {
+        int sz = 10;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {
+            return netdev_error(errp, o, "could not set the tap's vnet header size: %s",
+                                g_strerror(errno));
+        }
+        s->vnet_hdr_len = sz;
+    }
+    return tap_disable_offloads(o, fd, errp);
+}
+
 /* Open /dev/net/tun as `ifname` (empty: the kernel names it). vnet: -1 auto, 0 off, 1 on. */
 static int tap_open(const TernOpts *o, const char *ifname, int vnet, TapState *s, GError **errp)
 {
@@ -161,7 +189,10 @@ static int tap_open(const TernOpts *o, const char *ifname, int vnet, TapState *s
         return -1;
     }
     g_strlcpy(s->ifname, ifr.ifr_name, IFNAMSIZ);
-    s->vnet_hdr_len = (ifr.ifr_flags & IFF_VNET_HDR) ? 10 : 0;
+    if (!tap_set_vnet_and_offloads(o, fd, ifr.ifr_flags, s, errp)) {
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -191,7 +222,7 @@ static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GErr
         }
         s->vnet_hdr_len = sz;
     }
-    return true;
+    return tap_disable_offloads(o, s->fd, errp);
 }
 
 static bool tap_check_script(const TernOpts *o, const char *key, GError **errp)

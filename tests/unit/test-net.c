@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -610,9 +611,8 @@ static bool wait_packet(int ps, uint8_t *buf, size_t len, const uint8_t *match, 
     return false;
 }
 
-static void test_tap(void)
+static void check_tap_both_ways(const char *ifname)
 {
-    const char *ifname = "terntest0";
     g_autofree char *spec =
         g_strdup_printf("tap,id=tp,ifname=%s,script=no,downscript=no", ifname);
     g_autoptr(GError) err = NULL;
@@ -673,6 +673,61 @@ static void test_tap(void)
     fake_free(nic);
 }
 
+static void test_tap(void)
+{
+    check_tap_both_ways("terntest0");
+}
+
+/* Make a persistent tap as QEMU leaves it: vnet header of 12 bytes, checksum and TSO
+ * offloads on. False (and a skip) without CAP_NET_ADMIN. */
+static bool make_used_persistent_tap(const char *ifname)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+    g_strlcpy(ifr.ifr_name, ifname, IFNAMSIZ);
+    if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        g_test_skip("cannot create a tap (needs /dev/net/tun and CAP_NET_ADMIN)");
+        return false;
+    }
+    int sz = 12;
+    g_assert_no_errno(ioctl(fd, TUNSETVNETHDRSZ, &sz));
+    g_assert_no_errno(ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
+    g_assert_no_errno(ioctl(fd, TUNSETPERSIST, 1));
+    close(fd);
+    return true;
+}
+
+static void delete_persistent_tap(const char *ifname)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+    g_strlcpy(ifr.ifr_name, ifname, IFNAMSIZ);
+    g_assert_no_errno(ioctl(fd, TUNSETIFF, &ifr));
+    g_assert_no_errno(ioctl(fd, TUNSETPERSIST, 0));
+    close(fd);
+}
+
+/* Regression: a tap QEMU used before keeps its 12-byte header and offloads; tern must
+ * set its own, or every frame loses two bytes (the switch learns a shifted MAC). */
+static void test_tap_reused_after_qemu(void)
+{
+    const char *ifname = "terntest1";
+    if (g_test_subprocess()) {
+        check_tap_both_ways(ifname);
+        return;
+    }
+    if (!make_used_persistent_tap(ifname)) {
+        return;
+    }
+    /* The check runs in a child so that the tap is deleted even when it fails. */
+    g_test_trap_subprocess(NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    delete_persistent_tap(ifname);
+    g_test_trap_assert_passed();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -690,5 +745,6 @@ int main(int argc, char **argv)
     g_test_add_func("/net/socket/datagram", test_socket_datagram);
     g_test_add_func("/net/socket/listen-connect", test_socket_listen_connect);
     g_test_add_func("/net/tap/frames-both-ways", test_tap);
+    g_test_add_func("/net/tap/reused-after-qemu", test_tap_reused_after_qemu);
     return g_test_run();
 }
