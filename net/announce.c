@@ -39,6 +39,7 @@ struct AnnounceNic {
     uint64_t guest_irqs, guest_acks, frames_sent;
     int64_t last_ack_ms;
     char *last_id;
+    GArray *history; /* AnnounceMark of the current (or last) announcement */
 };
 
 /* The announcer registry: one per process, touched with the big lock held. */
@@ -125,6 +126,7 @@ static struct AnnounceNic *nic_state(NetClientState *nc)
         struct AnnounceNic *an = g_new0(struct AnnounceNic, 1);
         an->nc = nc;
         an->last_ack_ms = -1;
+        an->history = g_array_new(FALSE, FALSE, sizeof(AnnounceMark));
         an->timer = timer_new(TERN_CLOCK_VIRTUAL, nic_timer_cb, an);
         nc->announce = an;
     }
@@ -159,8 +161,20 @@ static GArray *nic_addresses(NetClientState *nc)
     return out;
 }
 
+/* Note what happened when, in wall-clock time (as QMP event timestamps), so a watcher
+ * reads exact times with one query-announce instead of polling. */
+static void nic_mark(struct AnnounceNic *an, AnnounceMarkKind kind, uint64_t n, uint64_t frames)
+{
+    if (an->history->len >= ANNOUNCE_HISTORY_MAX) {
+        g_array_remove_index(an->history, 0);
+    }
+    AnnounceMark m = {.kind = kind, .n = n, .frames = frames, .wall_us = g_get_real_time()};
+    g_array_append_val(an->history, m);
+}
+
 static void nic_send_rarp(struct AnnounceNic *an)
 {
+    uint64_t before = an->frames_sent;
     GArray *addrs = nic_addresses(an->nc);
     for (guint i = 0; i < addrs->len; i++) {
         NetAnnounceAddr *a = &g_array_index(addrs, NetAnnounceAddr, i);
@@ -171,6 +185,7 @@ static void nic_send_rarp(struct AnnounceNic *an)
         }
     }
     g_array_free(addrs, TRUE);
+    nic_mark(an, ANNOUNCE_MARK_RARP, an->rounds_done + 1, an->frames_sent - before);
 }
 
 static void announcer_free(Announcer *a)
@@ -319,6 +334,7 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
         an->owner = a;
         an->rounds = p->rounds;
         an->rounds_done = 0;
+        g_array_set_size(an->history, 0);
         g_free(an->last_id);
         an->last_id = g_strdup(id);
         g_ptr_array_add(a->nics, an);
@@ -344,7 +360,9 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
 
 void announce_note_guest_irq(NetClientState *nic)
 {
-    nic_state(nic)->guest_irqs++;
+    struct AnnounceNic *an = nic_state(nic);
+    an->guest_irqs++;
+    nic_mark(an, ANNOUNCE_MARK_IRQ, an->guest_irqs, 0);
 }
 
 void announce_note_guest_ack(NetClientState *nic)
@@ -352,6 +370,7 @@ void announce_note_guest_ack(NetClientState *nic)
     struct AnnounceNic *an = nic_state(nic);
     an->guest_acks++;
     an->last_ack_ms = clock_get_ms(TERN_CLOCK_VIRTUAL);
+    nic_mark(an, ANNOUNCE_MARK_ACK, an->guest_acks, 0);
     bool was_awaiting = an->awaiting_ack;
     an->awaiting_ack = false;
     if (an->owner && was_awaiting && !timer_pending(an->timer)) {
@@ -374,6 +393,7 @@ void announce_nic_cleanup(NetClientState *nic)
         announce_nic_reset(nic);
         timer_free(an->timer);
         g_free(an->last_id);
+        g_array_free(an->history, TRUE);
         g_free(an);
         nic->announce = NULL;
     }
@@ -396,6 +416,7 @@ void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out)
     out->guest_acks = an->guest_acks;
     out->frames_sent = an->frames_sent;
     out->last_ack_ms = an->last_ack_ms;
+    out->history = an->history;
 }
 
 /*

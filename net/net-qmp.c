@@ -83,6 +83,21 @@ static JsonObject *announce_info(NetClientState *nc)
         json_object_set_int_member(o, "last-ack-ms", st.last_ack_ms);
     }
     json_object_set_int_member(o, "frames-sent", st.frames_sent);
+    static const char *const mark_names[] = {
+        [ANNOUNCE_MARK_IRQ] = "irq", [ANNOUNCE_MARK_ACK] = "ack", [ANNOUNCE_MARK_RARP] = "rarp"};
+    JsonArray *history = json_array_new();
+    for (guint i = 0; st.history && i < st.history->len; i++) {
+        const AnnounceMark *m = &g_array_index(st.history, AnnounceMark, i);
+        JsonObject *e = json_object_new();
+        json_object_set_string_member(e, "kind", mark_names[m->kind]);
+        json_object_set_int_member(e, "n", m->n);
+        if (m->kind == ANNOUNCE_MARK_RARP) {
+            json_object_set_int_member(e, "frames", m->frames);
+        }
+        json_object_set_int_member(e, "wall-us", m->wall_us);
+        json_array_add_object_element(history, e);
+    }
+    json_object_set_array_member(o, "history", history);
     return o;
 }
 

@@ -81,6 +81,23 @@ typedef enum {
     ANNOUNCE_MODE_RARP,
 } AnnounceMode;
 
+/* What happened in an announcement, with its wall-clock time (query-announce's
+ * history): the n-th guest interrupt or ACK on the NIC, or RARP round n of `frames`. */
+typedef enum {
+    ANNOUNCE_MARK_IRQ,
+    ANNOUNCE_MARK_ACK,
+    ANNOUNCE_MARK_RARP,
+} AnnounceMarkKind;
+
+typedef struct AnnounceMark {
+    AnnounceMarkKind kind;
+    uint64_t n;
+    uint64_t frames;
+    int64_t wall_us; /* g_get_real_time(), as QMP event timestamps */
+} AnnounceMark;
+
+#define ANNOUNCE_HISTORY_MAX 64
+
 /* Per-NIC progress (query-announce). Counters are cumulative over the NIC's life; the
  * rounds are those of the announcer in flight (or the last one). */
 typedef struct AnnounceNicStats {
@@ -92,6 +109,8 @@ typedef struct AnnounceNicStats {
     bool awaiting_ack; /* guest mode: an announce request the guest has not ACKed */
     uint64_t guest_irqs, guest_acks, frames_sent;
     int64_t last_ack_ms; /* virtual clock; -1 when none */
+    const GArray *history; /* AnnounceMark, oldest first, at most ANNOUNCE_HISTORY_MAX;
+                            * NULL before the first announcement */
 } AnnounceNicStats;
 
 void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out);

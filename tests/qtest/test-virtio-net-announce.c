@@ -83,6 +83,34 @@ static JsonObject *query_announce(Fixture *f)
     return json_object_ref(json_array_get_object_element(a, 0));
 }
 
+/* query-announce's history: `want` is the expected kinds in order, e.g. "irq ack irq";
+ * each mark's n counts its kind, rarp rounds carry `frames`, times never go back. */
+static void assert_history(Fixture *f, const char *want, int64_t frames_per_rarp)
+{
+    g_autoptr(JsonObject) info = query_announce(f);
+    JsonArray *h = json_object_get_array_member(info, "history");
+    g_auto(GStrv) kinds = g_strsplit(want, " ", -1);
+    g_assert_cmpuint(json_array_get_length(h), ==, g_strv_length(kinds));
+    int64_t last_us = 0, seen_irq = 0, seen_ack = 0, seen_rarp = 0;
+    for (guint i = 0; i < json_array_get_length(h); i++) {
+        JsonObject *m = json_array_get_object_element(h, i);
+        const char *kind = json_object_get_string_member(m, "kind");
+        g_assert_cmpstr(kind, ==, kinds[i]);
+        int64_t *count = !strcmp(kind, "irq") ? &seen_irq : !strcmp(kind, "ack") ? &seen_ack
+                                                                                  : &seen_rarp;
+        g_assert_cmpint(json_object_get_int_member(m, "n"), ==, ++*count);
+        if (!strcmp(kind, "rarp")) {
+            g_assert_cmpint(json_object_get_int_member(m, "frames"), ==, frames_per_rarp);
+        } else {
+            g_assert_false(json_object_has_member(m, "frames"));
+        }
+        int64_t us = json_object_get_int_member(m, "wall-us");
+        g_assert_cmpint(us, >=, last_us);
+        last_us = us;
+    }
+    g_assert_cmpint(llabs(g_get_real_time() - last_us), <, 60 * G_USEC_PER_SEC);
+}
+
 /* ---- the guest half ----------------------------------------------------------------- */
 
 static void test_bit_irq_ack(void)
@@ -367,6 +395,7 @@ static void test_timeline_guest(void)
     g_autoptr(JsonObject) ev =
         qmp_client_wait_event(f.qmp, "ANNOUNCE_COMPLETED", QVIRTIO_TIMEOUT_MS, NULL);
     g_assert_nonnull(ev);
+    assert_history(&f, "irq ack irq ack irq ack irq ack irq ack", 0);
     qtest_clock_step(f.qts, 10000 * MS);
     g_assert_false(config_irq(&f));
     g_assert_false(announce_bit(&f));
@@ -408,6 +437,7 @@ static void test_timeline_rarp(void)
         assert_rarp(&f, default_mac, 0);
         assert_no_frame(&f);
     }
+    assert_history(&f, "rarp rarp rarp rarp rarp", 1);
     qtest_clock_step(f.qts, 10000 * MS);
     assert_no_frame(&f);
     g_assert_false(config_irq(&f));
