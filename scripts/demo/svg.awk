@@ -153,7 +153,7 @@ END {
     }
     # Row labels.
     text(12, TOP + VH / 2 - 2, "the VMM", 12, "#111", "start", "bold")
-    text(12, TOP + VH / 2 + 12, "IRQ \342\226\262  ACK \342\226\274  RARP round \342\226\240 (polled)", 10, "#555")
+    text(12, TOP + VH / 2 + 12, "IRQ \342\226\262  ACK \342\226\274  RARP round \342\226\240", 10, "#555")
     for (e = 1; e <= nent; e++) {
         y0 = TOP + VH + (e - 1) * RH
         text(12, y0 + 19, E_name[e], 12, "#111", "start", "bold")
@@ -172,6 +172,6 @@ END {
     ly += 20; lx = 14
     rect(lx, ly - 10, 18, 12, COL["blackout"]); text(lx + 24, ly, "ping blackout: last echo reply before the move to the first after", 11, "#333")
     rect(lx + 420, ly - 10, 18, 12, COL["paused"]); text(lx + 444, ly, "VM paused (source STOP to destination RESUME)", 11, "#333")
-    text(14, ly + 20, "Frames: captured entering the switch from hb (kernel timestamps). Interrupts and ACKs: tern's query-announce, polled every " M[1, "poll_ms"] " ms.", 10, "#666")
+    text(14, ly + 20, "Frames: captured entering the switch from hb (kernel timestamps). Interrupts, ACKs, RARP rounds: tern's query-announce history.", 10, "#666")
     out("</svg>")
 }

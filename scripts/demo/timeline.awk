@@ -4,7 +4,7 @@
 # figures; with two runs (COMPARE=qemu) a table of both. docs/demo.md explains it.
 
 function line(t, text, err) {
-    printf "  %8.1f  %s%s\n", t, text, (err != "" ? sprintf(" (±%.0f)", err) : "")
+    printf "  %8.1f  %s%s\n", t, text, (err != "" && err + 0 > 0 ? sprintf(" (±%.0f)", err) : "")
 }
 function fmt_ms(v) { return v == "" || v == "-" ? "-" : sprintf("%.0f", v) }
 
@@ -33,7 +33,7 @@ function timeline(r,   i, k, kind, name, moved, all, seen, what, ip, blk, first,
     printf "\n%s, %s: host ha -> host hb. Times in ms after the destination's RESUME.\n",
         vmm_label(R_vmm[r]), nic_label(R_nic[r])
     if (tern)
-        printf "(config interrupts and ACKs: tern's query-announce, polled every %s ms; frames: captured entering the switch from hb)\n", M[r, "poll_ms"]
+        printf "(config interrupts, ACKs and RARP rounds: tern's query-announce history, exact; frames: captured entering the switch from hb)\n"
     else
         printf "(QEMU has no query-announce: its config interrupts and ACKs are not visible; frames: captured entering the switch from hb)\n"
     cnt = 0
