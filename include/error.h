@@ -3,6 +3,7 @@
 #define TERN_ERROR_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 #define TERN_ERROR (tern_error_quark())
 GQuark tern_error_quark(void);
@@ -18,6 +19,9 @@ typedef enum {
 
 /* The QMP class name of an error ("GenericError" for foreign domains). */
 const char *tern_error_class_name(const GError *err);
+
+/* Set a GenericError from a format and return false, for `return tern_error_fail(...)`. */
+bool tern_error_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Print "tern: <message>" to stderr once. */
 void tern_error_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

@@ -33,17 +33,6 @@ static void uri_clear(Uri *u)
     g_free(u->path);
 }
 
-static bool set_err(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool set_err(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
-    return false;
-}
-
 static bool uri_parse(const char *uri, Uri *u, GError **errp)
 {
     memset(u, 0, sizeof(*u));
@@ -51,7 +40,7 @@ static bool uri_parse(const char *uri, Uri *u, GError **errp)
         const char *hp = uri + 4;
         const char *colon = strrchr(hp, ':');
         if (!colon || !colon[1] || strchr(hp, ',')) {
-            return set_err(errp, "'%s': expected tcp:HOST:PORT", uri);
+            return tern_error_fail(errp, "'%s': expected tcp:HOST:PORT", uri);
         }
         u->kind = URI_TCP;
         u->host = g_strndup(hp, colon - hp);
@@ -73,12 +62,12 @@ static bool uri_parse(const char *uri, Uri *u, GError **errp)
             u->path = g_strdup(uri + strlen(simple[i].prefix));
             if (!*u->path) {
                 uri_clear(u);
-                return set_err(errp, "'%s': nothing after '%s'", uri, simple[i].prefix);
+                return tern_error_fail(errp, "'%s': nothing after '%s'", uri, simple[i].prefix);
             }
             return true;
         }
     }
-    return set_err(errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
+    return tern_error_fail(errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
 }
 
 /* ---- named descriptors (QMP getfd / closefd) --------------------------------------- */
@@ -98,7 +87,7 @@ int transport_take_named_fd(const char *name, GError **errp)
 {
     gpointer fd;
     if (!g_hash_table_lookup_extended(named_fds_table(), name, NULL, &fd)) {
-        set_err(errp, "File descriptor named '%s' not found", name);
+        tern_error_fail(errp, "File descriptor named '%s' not found", name);
         return -1;
     }
     g_hash_table_remove(named_fds_table(), name);
@@ -110,12 +99,12 @@ static JsonNode *qmp_getfd(JsonObject *args, QmpContext *ctx, GError **errp)
     const char *name = json_object_get_string_member(args, "fdname");
     int fd = qmp_context_take_fd(ctx);
     if (fd < 0) {
-        set_err(errp, "No file descriptor supplied via SCM_RIGHTS");
+        tern_error_fail(errp, "No file descriptor supplied via SCM_RIGHTS");
         return NULL;
     }
     if (g_ascii_isdigit(name[0])) {
         close(fd);
-        set_err(errp, "Parameter 'fdname' expects a name not starting with a digit");
+        tern_error_fail(errp, "Parameter 'fdname' expects a name not starting with a digit");
         return NULL;
     }
     gpointer old;
@@ -147,10 +136,10 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp)
     bool ok = true;
     if (u.kind == URI_FD && !(incoming && g_ascii_isdigit(u.path[0])) &&
         !g_hash_table_contains(named_fds_table(), u.path)) {
-        ok = set_err(errp, "File descriptor named '%s' not found", u.path);
+        ok = tern_error_fail(errp, "File descriptor named '%s' not found", u.path);
     }
     if (u.kind == URI_UNIX && strlen(u.path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        ok = set_err(errp, "unix:%s: path too long", u.path);
+        ok = tern_error_fail(errp, "unix:%s: path too long", u.path);
     }
     uri_clear(&u);
     return ok;
@@ -170,7 +159,7 @@ static bool unix_addr(const char *path, struct sockaddr_un *sa, GError **errp)
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sa->sun_path)) {
-        return set_err(errp, "unix:%s: path too long", path);
+        return tern_error_fail(errp, "unix:%s: path too long", path);
     }
     strcpy(sa->sun_path, path);
     return true;
@@ -183,7 +172,7 @@ static struct addrinfo *tcp_resolve(const Uri *u, bool passive, GError **errp)
     const char *host = *u->host ? u->host : NULL;
     int rc = getaddrinfo(host, u->port, &hints, &res);
     if (rc != 0) {
-        set_err(errp, "address resolution failed for %s:%s: %s", u->host, u->port,
+        tern_error_fail(errp, "address resolution failed for %s:%s: %s", u->host, u->port,
                 gai_strerror(rc));
         return NULL;
     }
@@ -196,14 +185,14 @@ static int connect_cancellable(int family, const struct sockaddr *sa, socklen_t 
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        set_err(errp, "socket: %s", g_strerror(errno));
+        tern_error_fail(errp, "socket: %s", g_strerror(errno));
         return -1;
     }
     if (connect(fd, sa, len) == 0) {
         return fd;
     }
     if (errno != EINPROGRESS) {
-        set_err(errp, "%s", g_strerror(errno));
+        tern_error_fail(errp, "%s", g_strerror(errno));
         close(fd);
         return -1;
     }
@@ -214,7 +203,7 @@ static int connect_cancellable(int family, const struct sockaddr *sa, socklen_t 
             continue;
         }
         if (n > 0 && cancel_fd >= 0 && (p[1].revents & POLLIN)) {
-            set_err(errp, "cancelled");
+            tern_error_fail(errp, "cancelled");
             close(fd);
             return -1;
         }
@@ -224,7 +213,7 @@ static int connect_cancellable(int family, const struct sockaddr *sa, socklen_t 
     socklen_t sl = sizeof(soerr);
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
     if (soerr) {
-        set_err(errp, "%s", g_strerror(soerr));
+        tern_error_fail(errp, "%s", g_strerror(soerr));
         close(fd);
         return -1;
     }
@@ -241,7 +230,7 @@ static bool exec_spawn(const char *cmd, bool outgoing, MigConn *out, GError **er
     GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD | (outgoing ? G_SPAWN_STDOUT_TO_DEV_NULL : 0);
     if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL, flags, NULL, NULL, &out->child,
                                   outgoing ? &fd : NULL, outgoing ? NULL : &fd, NULL, &err)) {
-        set_err(errp, "exec:%s: %s", cmd, err->message);
+        tern_error_fail(errp, "exec:%s: %s", cmd, err->message);
         g_error_free(err);
         return false;
     }
@@ -266,7 +255,7 @@ bool transport_close(MigConn *c, bool kill_child, GError **errp)
         while (waitpid(c->child, &status, 0) < 0 && errno == EINTR) {
         }
         if (!kill_child && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            ok = set_err(errp, "the exec: command %s %d",
+            ok = tern_error_fail(errp, "the exec: command %s %d",
                          WIFEXITED(status) ? "exited with status" : "was killed by signal",
                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         }
@@ -297,7 +286,7 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
         if (res) {
             freeaddrinfo(res);
             if (out->fd < 0) {
-                set_err(errp, "Failed to connect to '%s:%s': %s", u.host, u.port,
+                tern_error_fail(errp, "Failed to connect to '%s:%s': %s", u.host, u.port,
                         last ? last->message : "no address");
             }
         }
@@ -312,7 +301,7 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
             out->fd = connect_cancellable(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa),
                                           cancel_fd, &err);
             if (out->fd < 0) {
-                set_err(errp, "Failed to connect to '%s': %s", u.path, err->message);
+                tern_error_fail(errp, "Failed to connect to '%s': %s", u.path, err->message);
                 g_error_free(err);
             }
         }
@@ -323,7 +312,7 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
         ok = exec_spawn(u.path, true, out, errp);
         break;
     case URI_FD:
-        ok = set_err(errp, "fd: is resolved when the migration starts");
+        ok = tern_error_fail(errp, "fd: is resolved when the migration starts");
         break;
     }
     if (ok && u.kind != URI_EXEC) {
@@ -391,14 +380,14 @@ static int listen_on(int family, const struct sockaddr *sa, socklen_t len, GErro
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd < 0) {
-        set_err(errp, "socket: %s", g_strerror(errno));
+        tern_error_fail(errp, "socket: %s", g_strerror(errno));
         return -1;
     }
     if (family != AF_UNIX) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     }
     if (bind(fd, sa, len) < 0 || listen(fd, 1) < 0) {
-        set_err(errp, "%s", g_strerror(errno));
+        tern_error_fail(errp, "%s", g_strerror(errno));
         close(fd);
         return -1;
     }
@@ -429,7 +418,7 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
         if (res) {
             freeaddrinfo(res);
             if (l->fd < 0) {
-                set_err(errp, "Failed to bind socket %s:%s: %s", u.host, u.port,
+                tern_error_fail(errp, "Failed to bind socket %s:%s: %s", u.host, u.port,
                         err ? err->message : "no address");
             }
         }
@@ -442,7 +431,7 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
             unlink(u.path);
             l->fd = listen_on(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa), &err);
             if (l->fd < 0) {
-                set_err(errp, "Failed to bind socket to %s: %s", u.path, err->message);
+                tern_error_fail(errp, "Failed to bind socket to %s: %s", u.path, err->message);
             } else {
                 l->unix_path = g_strdup(u.path);
             }
@@ -457,7 +446,7 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
             long n = strtol(u.path, &end, 10);
             fd = (*end || n > INT32_MAX || fcntl((int)n, F_GETFD) < 0) ? -1 : (int)n;
             if (fd < 0) {
-                set_err(errp, "fd:%s: not an open file descriptor", u.path);
+                tern_error_fail(errp, "fd:%s: not an open file descriptor", u.path);
             }
         } else {
             fd = transport_take_named_fd(u.path, errp);

@@ -21,6 +21,16 @@ const char *tern_error_class_name(const GError *err)
     return "GenericError";
 }
 
+bool tern_error_fail(GError **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
+    return false;
+}
+
 void tern_error_report(const char *fmt, ...)
 {
     va_list ap;

@@ -78,18 +78,6 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, v >> 32);
 }
 
-static bool boot_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static bool boot_fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
-    return false;
-}
-
 /* Copy into guest RAM, which must hold all of [gpa, gpa + len). */
 static bool ram_copy(uint64_t gpa, const void *src, size_t len)
 {
@@ -149,7 +137,7 @@ static bool write_gdt(GError **errp)
         put64(raw + 8 * i, gdt[i]);
     }
     return ram_copy(X86_GDT_ADDR, raw, sizeof(raw)) ||
-           boot_fail(errp, "-m: too little RAM for the boot GDT");
+           tern_error_fail(errp, "-m: too little RAM for the boot GDT");
 }
 
 static bool write_tables(unsigned ncpus, uint64_t *rsdp, GError **errp)
@@ -157,16 +145,16 @@ static bool write_tables(unsigned ncpus, uint64_t *rsdp, GError **errp)
     uint8_t *mp = guest_ram_ptr(X86_MPTABLE_ADDR, X86_MPTABLE_SIZE);
     uint8_t *acpi = guest_ram_ptr(X86_ACPI_ADDR, X86_ACPI_SIZE);
     if (!mp || !acpi) {
-        return boot_fail(errp, "-m: too little RAM for the BIOS area (need 1 MiB)");
+        return tern_error_fail(errp, "-m: too little RAM for the BIOS area (need 1 MiB)");
     }
     memset(mp, 0, X86_MPTABLE_SIZE);
     memset(acpi, 0, X86_ACPI_SIZE);
     if (!mptable_write(mp, X86_MPTABLE_SIZE, X86_MPTABLE_ADDR, ncpus)) {
-        return boot_fail(errp, "-smp %u: the MP table does not fit in %u KiB", ncpus,
+        return tern_error_fail(errp, "-smp %u: the MP table does not fit in %u KiB", ncpus,
                          X86_MPTABLE_SIZE / 1024);
     }
     if (!acpi_tables_write(acpi, X86_ACPI_SIZE, X86_ACPI_ADDR, ncpus)) {
-        return boot_fail(errp, "-smp %u: the ACPI tables do not fit in %u KiB", ncpus,
+        return tern_error_fail(errp, "-smp %u: the ACPI tables do not fit in %u KiB", ncpus,
                          X86_ACPI_SIZE / 1024);
     }
     *rsdp = X86_ACPI_ADDR;
@@ -188,23 +176,23 @@ static bool bzimage_check(BzImage *k, GError **errp)
 {
     if (k->len < 0x1000 || get16(k->data + HDR_BOOT_FLAG) != 0xaa55 ||
         memcmp(k->data + HDR_MAGIC, "HdrS", 4) != 0) {
-        return boot_fail(errp, "-kernel %s: not a Linux x86 bzImage (no setup header)",
+        return tern_error_fail(errp, "-kernel %s: not a Linux x86 bzImage (no setup header)",
                          k->path);
     }
     k->version = get16(k->data + HDR_VERSION);
     if (k->version < BOOT_PROTOCOL_MIN) {
-        return boot_fail(errp,
+        return tern_error_fail(errp,
                          "-kernel %s: boot protocol %u.%02u is too old (tern needs 2.06, "
                          "Linux 2.6.22 or later)",
                          k->path, k->version >> 8, k->version & 0xff);
     }
     if (!(k->data[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH)) {
-        return boot_fail(errp, "-kernel %s: a zImage (loaded low) is not supported", k->path);
+        return tern_error_fail(errp, "-kernel %s: a zImage (loaded low) is not supported", k->path);
     }
     unsigned sects = k->data[HDR_SETUP_SECTS] ? k->data[HDR_SETUP_SECTS] : 4;
     k->setup_len = (sects + 1) * 512;
     if (k->setup_len >= k->len) {
-        return boot_fail(errp, "-kernel %s: truncated image", k->path);
+        return tern_error_fail(errp, "-kernel %s: truncated image", k->path);
     }
     k->load_end = X86_KERNEL_ADDR + (k->len - k->setup_len);
     if (k->version >= PROTOCOL_INIT_SIZE) {
@@ -229,20 +217,20 @@ static bool load_initrd(TernConfig *c, const BzImage *k, uint8_t *bp, GError **e
     gsize len;
     g_autoptr(GError) err = NULL;
     if (!g_file_get_contents(c->initrd, &data, &len, &err)) {
-        return boot_fail(errp, "-initrd: %s", err->message);
+        return tern_error_fail(errp, "-initrd: %s", err->message);
     }
     uint64_t max = get32(bp + HDR_INITRD_ADDR_MAX);
     uint64_t top = MIN(low_ram_end(), max + 1);
     uint64_t addr = top > len ? (top - len) & ~0xfffULL : 0;
     if (addr < k->load_end) {
-        return boot_fail(errp,
+        return tern_error_fail(errp,
                          "-initrd %s: %" G_GSIZE_FORMAT " KiB do not fit between the "
                          "kernel (up to %" G_GUINT64_FORMAT " MiB) and the end of low RAM; "
                          "give the guest more memory with -m",
                          c->initrd, len >> 10, k->load_end >> 20);
     }
     if (!ram_copy(addr, data, len)) {
-        return boot_fail(errp, "-initrd: cannot place it at %#" G_GINT64_MODIFIER "x", addr);
+        return tern_error_fail(errp, "-initrd: cannot place it at %#" G_GINT64_MODIFIER "x", addr);
     }
     put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)addr);
     put32(bp + HDR_RAMDISK_SIZE, (uint32_t)len);
@@ -257,12 +245,12 @@ static bool load_cmdline(TernConfig *c, const BzImage *k, uint8_t *bp, GError **
     size_t len = strlen(cmdline) + 1;
     uint32_t limit = get32(k->data + HDR_CMDLINE_SIZE) + 1;
     if (len > limit || len > X86_CMDLINE_MAX) {
-        return boot_fail(errp, "-append: the command line is %zu bytes; this kernel takes "
+        return tern_error_fail(errp, "-append: the command line is %zu bytes; this kernel takes "
                                "at most %u",
                          len - 1, MIN(limit, X86_CMDLINE_MAX) - 1);
     }
     if (!ram_copy(X86_CMDLINE_ADDR, cmdline, len)) {
-        return boot_fail(errp, "-m: too little RAM for the command line");
+        return tern_error_fail(errp, "-m: too little RAM for the command line");
     }
     put32(bp + HDR_CMD_LINE_PTR, X86_CMDLINE_ADDR);
     put32(bp + BP_EXT_CMD_LINE_PTR, 0);
@@ -272,13 +260,13 @@ static bool load_cmdline(TernConfig *c, const BzImage *k, uint8_t *bp, GError **
 bool x86_load_linux(TernConfig *c, GError **errp)
 {
     if (!c->kernel) {
-        return boot_fail(errp, "-kernel is required: tern has no firmware and boots a Linux "
+        return tern_error_fail(errp, "-kernel is required: tern has no firmware and boots a Linux "
                                "bzImage directly");
     }
     g_autoptr(GError) err = NULL;
     BzImage k = {.path = c->kernel};
     if (!g_file_get_contents(c->kernel, (char **)&k.data, &k.len, &err)) {
-        return boot_fail(errp, "-kernel: %s", err->message);
+        return tern_error_fail(errp, "-kernel: %s", err->message);
     }
     bool ok = false;
     uint8_t bp[BP_SIZE] = {0};
@@ -287,7 +275,7 @@ bool x86_load_linux(TernConfig *c, GError **errp)
         goto out;
     }
     if (k.load_end > low_ram_end()) {
-        boot_fail(errp, "-m: the kernel needs %" G_GUINT64_FORMAT " MiB of RAM to boot, "
+        tern_error_fail(errp, "-m: the kernel needs %" G_GUINT64_FORMAT " MiB of RAM to boot, "
                         "the guest has %" G_GUINT64_FORMAT " MiB below 4 GiB",
                   (k.load_end + (1 << 20) - 1) >> 20, low_ram_end() >> 20);
         goto out;
@@ -299,7 +287,7 @@ bool x86_load_linux(TernConfig *c, GError **errp)
     put32(bp + HDR_CODE32_START, X86_KERNEL_ADDR);
     e820_build(bp);
     if (!ram_copy(X86_KERNEL_ADDR, k.data + k.setup_len, k.len - k.setup_len)) {
-        boot_fail(errp, "-m: too little RAM for the kernel");
+        tern_error_fail(errp, "-m: too little RAM for the kernel");
         goto out;
     }
     if (!load_cmdline(c, &k, bp, errp) || (c->initrd && !load_initrd(c, &k, bp, errp)) ||
@@ -310,7 +298,7 @@ bool x86_load_linux(TernConfig *c, GError **errp)
         put64(bp + BP_ACPI_RSDP_ADDR, rsdp);
     }
     if (!ram_copy(X86_BOOT_PARAMS_ADDR, bp, sizeof(bp))) {
-        boot_fail(errp, "-m: too little RAM for boot_params");
+        tern_error_fail(errp, "-m: too little RAM for boot_params");
         goto out;
     }
     if (kvm_enabled()) {
