@@ -58,6 +58,13 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # /tmp/vm-NAME/{in,console,stderr,pid,holder}.
 
 # vm_start NAME CMD...: start CMD (a VMM command line with -serial stdio).
+# _fifo_write FIFO LINE: append LINE to FIFO, giving up after 5 s. Opening a FIFO
+# for writing blocks until it has a reader: if the reader (a VMM's stdin, socat)
+# is gone, a plain `>>` would hang the whole test.
+_fifo_write() {
+    timeout 5 bash -c 'printf "%s\n" "$1" >> "$2"' _ "$2" "$1"
+}
+
 vm_start() {
     _d=/tmp/vm-$1; shift
     rm -rf "$_d"; mkdir -p "$_d"; mkfifo "$_d/in"; : > "$_d/console"
@@ -92,7 +99,7 @@ vm_cmd() {
     _l0=$(wc -l < "$_d/console")
     # (writing into the FIFO would block forever without a reader)
     kill -0 "$(cat "$_d/pid")" 2>/dev/null || return 255
-    printf '%s\n' "$2" >> "$_d/in"
+    _fifo_write "$_d/in" "$2" || return 255
     _t=$(( ${3:-30} * 10 ))
     while [ $_t -gt 0 ]; do
         if [ "$(grep -c '^TERN-CMD-DONE' "$_d/console")" -gt "$_n0" ]; then
@@ -182,7 +189,7 @@ _qmp_replies() { grep -cE '"(return|error)"' "/tmp/qmp-$1/out"; }
 qmp_cmd() {
     local d=/tmp/qmp-$1 n0 t
     n0=$(_qmp_replies "$1")
-    printf '%s\n' "$2" >> "$d/in"
+    _fifo_write "$d/in" "$2" || return 1
     t=$(( ${3:-10} * 10 ))
     while [ "$(_qmp_replies "$1")" -le "$n0" ]; do
         [ $t -gt 0 ] && kill -0 "$(cat "$d/pid")" 2>/dev/null || return 1
