@@ -89,13 +89,8 @@ copy_with_libs "$STAGE" /usr/sbin/ip
 gcc -O2 -Wall -static -s -o "$STAGE/bin/memdirty" "$HERE/memdirty.c"
 gcc -O2 -Wall -static -s -o "$STAGE/bin/nbench" "$HERE/nbench.c"
 
-: > "$STAGE/etc/modules.order"
-KOS=$(mod_closure "$KROOT" "$KVER" $GUEST_MODULES)
-for ko in $KOS; do
-    mkdir -p "$STAGE/lib/modules/$(dirname "$ko")"
-    cp "$KROOT/lib/modules/$KVER/$ko" "$STAGE/lib/modules/$ko"
-    echo "$ko" >> "$STAGE/etc/modules.order"
-done
+# shellcheck disable=SC2086
+stage_modules "$STAGE" "$KROOT" "$KVER" etc/modules.order $GUEST_MODULES
 
 cp "$HERE/init" "$STAGE/init"
 chmod 755 "$STAGE/init"

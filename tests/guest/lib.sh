@@ -96,6 +96,19 @@ mod_closure() {
         }' "$_root/modules.dep"
 }
 
+# stage_modules STAGE MODROOT KVER ORDER MOD...: copy MODs and their dependencies
+# into STAGE/lib/modules (same relative paths) and list them, load order, in
+# STAGE/ORDER for the initramfs's /init to insmod.
+stage_modules() {
+    _stage=$1 _mroot=$2 _kver=$3 _order=$4; shift 4
+    : > "$_stage/$_order"
+    for _ko in $(mod_closure "$_mroot" "$_kver" "$@"); do
+        mkdir -p "$_stage/lib/modules/$(dirname "$_ko")"
+        cp "$_mroot/lib/modules/$_kver/$_ko" "$_stage/lib/modules/$_ko"
+        echo "$_ko" >> "$_stage/$_order"
+    done
+}
+
 # copy_with_libs DESTROOT FILE...: copy each executable into DESTROOT at the
 # same absolute path, with every shared library `ldd` names (and the dynamic
 # loader), also at the same paths. Static binaries copy alone.

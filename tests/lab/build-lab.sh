@@ -93,13 +93,8 @@ mkdir -p "$STAGE/etc/iproute2"
 gcc -O2 -Wall -static -s -o "$STAGE/usr/bin/kvm-probe" "$HERE/kvm-probe.c"
 gcc -O2 -Wall -static -s -o "$STAGE/usr/bin/nbench" "$HERE/../guest/nbench.c"
 
-: > "$STAGE/etc/lab-modules.order"
-KOS=$(mod_closure "$KROOT" "$KVER" $LAB_MODULES)
-for ko in $KOS; do
-    mkdir -p "$STAGE/lib/modules/$(dirname "$ko")"
-    cp "$KROOT/lib/modules/$KVER/$ko" "$STAGE/lib/modules/$ko"
-    echo "$ko" >> "$STAGE/etc/lab-modules.order"
-done
+# shellcheck disable=SC2086
+stage_modules "$STAGE" "$KROOT" "$KVER" etc/lab-modules.order $LAB_MODULES
 
 cp "$GUEST/vmlinuz" "$GUEST/initrd.gz" "$STAGE/guest/"
 cp -r "$HERE/tests/." "$STAGE/tests/"
