@@ -67,7 +67,7 @@ if [ ! -f "$SCRIPT" ]; then
 fi
 [ -f "$SCRIPT" ] || die "no such script: $SCRIPT"
 
-ensure_pkgs qemu-system-x86 cpio gzip
+ensure_pkgs qemu-system-x86 cpio gzip socat
 # (Re)build the lab image when it is missing or older than its sources, with
 # the arguments it was built with (build-args).
 if [ ! -f "$LAB/lab-initrd.gz" ] ||
@@ -148,12 +148,24 @@ qemu-system-x86_64 -accel tcg,thread=multi -smp 1 -m 4G -M q35 -cpu "$CPU" \
     -append "console=ttyS0 panic=-1 loglevel=4 $APPEND" \
     -no-reboot -nodefaults -display none \
     -serial stdio -chardev file,id=ttyS1,path="$OUTFILE" -serial chardev:ttyS1 \
+    -monitor "unix:$TMP/monitor,server=on,wait=off" \
     </dev/null >"$TMP/console" 2>"$TMP/qemu.err" &
 QPID=$!
 exec 4<"$TMP/console"
 
 ms_since() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# lab_cpu_state: the lab CPU's registers, twice 2 s apart, from QEMU's monitor
+# (for a lab that stopped making progress: is its kernel stuck, and where?).
+lab_cpu_state() {
+    local i
+    for i in 1 2; do
+        echo "=== run-lab.sh: lab CPU state ($i of 2)"
+        printf 'info registers\n' | socat -t 2 - "UNIX-CONNECT:$TMP/monitor" 2>&1 | tr -d '\r'
+        [ $i = 1 ] && sleep 2
+    done
+}
 
 status=
 first_lab_ms=
@@ -162,6 +174,7 @@ while :; do
     left=$((deadline - SECONDS))
     if [ $left -le 0 ]; then
         echo "Bail out! lab timed out after ${TIMEOUT}s (console: $LOG)"
+        lab_cpu_state >> "$LOG"
         status=124
         break
     fi
