@@ -197,6 +197,8 @@ void runstate_set(RunState s)
     }
     if (s == RUN_STATE_INMIGRATE) {
         rs.arrived_by_migration = true;
+    } else if (s == RUN_STATE_POSTMIGRATE) {
+        rs.arrived_by_migration = false; /* it moved on before it ever ran here */
     }
     rs.current = s;
 }

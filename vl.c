@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hw/machine.h"
 #include "main-loop.h"
+#include "migration/global-state.h"
 #include "migration/migration.h"
 #include "monitor/qmp.h"
 #include "net/net.h"
@@ -71,6 +72,7 @@ static bool vl_start(TernConfig *c, GError **errp)
     if (!netdevs_create(c->netdevs, errp) || !machine_create(c, errp)) {
         return false;
     }
+    global_state_register();
     runstate_set_autostart(!c->start_paused);
     runstate_init(RUN_STATE_PRELAUNCH);
     if (c->incoming) {

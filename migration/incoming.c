@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "error.h"
 #include "main-loop.h"
+#include "migration/global-state.h"
 #include "migration/migration.h"
 #include "migration/savevm.h"
 #include "migration/transport.h"
@@ -41,6 +42,19 @@ static void set_status(MigrationStatus s)
     }
 }
 
+/* The state a VM loaded from a source that was not running is left in: the source's own
+ * when it is one of the "not started yet" states, otherwise paused (`cont` runs it). */
+static RunState arrival_state(RunState src)
+{
+    switch (src) {
+    case RUN_STATE_PRELAUNCH:
+    case RUN_STATE_PRELAUNCH_MIGRATE:
+        return src;
+    default:
+        return RUN_STATE_PAUSED;
+    }
+}
+
 static gboolean incoming_finish_on_main(gpointer opaque)
 {
     bool ok = GPOINTER_TO_INT(opaque);
@@ -58,7 +72,12 @@ static gboolean incoming_finish_on_main(gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     set_status(MIGRATION_STATUS_COMPLETED);
-    if (runstate_autostart()) {
+    /* A source that was not running (paused by `stop`, say) hands over a VM that stays
+     * so, as in QEMU; its first run here still counts as the arrival (announce). */
+    RunState src_state;
+    if (global_state_received(&src_state) && src_state != RUN_STATE_RUNNING) {
+        runstate_set(arrival_state(src_state));
+    } else if (runstate_autostart()) {
         vm_start();
     } else {
         runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);

@@ -22,6 +22,7 @@
 #include "migration/savevm.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "migration/global-state.h"
 #include "runstate.h"
 
 #define REPLY_TIMEOUT_MS 120000
@@ -189,6 +190,7 @@ static gboolean stop_vm_on_main(gpointer opaque)
     g_mutex_unlock(&ms.lock);
     if (go) {
         ms.old_state = runstate_get();
+        global_state_store();
         ms.stop_ms = now_ms();
         vm_stop_force_state(RUN_STATE_FINISH_MIGRATE);
         ms.vm_stopped = true;

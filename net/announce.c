@@ -420,8 +420,9 @@ void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out)
 }
 
 /*
- * The migration announce: the first run after an incoming migration (autostart, or
- * `cont` from prelaunch-migrate), and no other start. Any stop ends rounds in flight: a
+ * The migration announce: the first run after an incoming migration (autostart, `cont`
+ * from prelaunch-migrate, or `cont` of a VM that came from a paused source), and no
+ * other start. Any stop ends rounds in flight: a
  * paused guest cannot answer, and a VM that stops for an outgoing migration is about to
  * live elsewhere.
  */
@@ -431,7 +432,7 @@ static void announce_vm_state_change(void *opaque, bool running, RunState state,
         announce_cancel_all();
         return;
     }
-    if (from == RUN_STATE_INMIGRATE || from == RUN_STATE_PRELAUNCH_MIGRATE) {
+    if (runstate_arrived_by_migration()) {
         net_announce(migrate_announce_params(), NULL, NULL);
     }
 }

@@ -83,7 +83,9 @@ struct VMStateDescription {
     /* Optional sections sent only when `needed` says so, each its own version and name;
      * NULL-terminated. A stream may omit one: the device keeps what it has. */
     const VMStateDescription *const *subsections;
-    bool (*needed)(void *opaque); /* subsections: is this one sent? */
+    /* Subsections: is this one sent? A registered section with `needed` is sent only
+     * when it returns true, and a stream without it loads (the state keeps its value). */
+    bool (*needed)(void *opaque);
     bool (*pre_save)(void *opaque, GError **errp);
     bool (*pre_load)(void *opaque, GError **errp);
     /* After every field and subsection of this description has loaded. */

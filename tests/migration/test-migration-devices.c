@@ -319,6 +319,23 @@ static void test_virtio_net_round_trip(void)
     pair_stop(&p);
 }
 
+/* A destination that has loaded but does not run: 2 s pass and its guest hears nothing,
+ * its wire neither; `cont` is the arrival, and the guest is asked to announce. */
+static void expect_arrival_at_cont(Pair *p)
+{
+    QVirtioNet *dn = p->dn;
+    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP);
+    qtest_clock_step(p->dst.qts, 2000 * MS);
+    g_assert_false(qvirtio_take_config_irq(dn->dev));
+    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP);
+    expect_silence(p->dst.backend);
+
+    qmp_void(&p->dst, "cont");
+    mig_assert_runstate(p->dst.qmp, "running");
+    g_assert_true(qvirtio_take_config_irq(dn->dev));
+    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP | ANNOUNCE);
+}
+
 /*
  * Destination started with -S: nothing reaches the guest until `cont`, then the arrival
  * announce does; a later stop/cont announces nothing.
@@ -329,16 +346,7 @@ static void test_virtio_net_dst_paused(void)
     pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES, .dst_extra = "-S"});
     pair_migrate(&p, "prelaunch-migrate");
     QVirtioNet *dn = p.dn;
-    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP);
-    qtest_clock_step(p.dst.qts, 2000 * MS);
-    g_assert_false(qvirtio_take_config_irq(dn->dev));
-    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP);
-    expect_silence(p.dst.backend);
-
-    qmp_void(&p.dst, "cont");
-    mig_assert_runstate(p.dst.qmp, "running");
-    g_assert_true(qvirtio_take_config_irq(dn->dev));
-    g_assert_cmphex(qvnet_status(dn), ==, LINK_UP | ANNOUNCE);
+    expect_arrival_at_cont(&p);
     expect_silence(p.dst.backend); /* the guest announces: no RARP */
     g_assert_cmpuint(ack(dn), ==, QVNET_OK);
     /* The next round follows the ACK (the destination's parameters: 50 ms). */
@@ -354,6 +362,23 @@ static void test_virtio_net_dst_paused(void)
     g_assert_false(qvirtio_take_config_irq(dn->dev));
     g_assert_cmphex(qvnet_status(dn), ==, LINK_UP);
     expect_silence(p.src.backend);
+    pair_stop(&p);
+}
+
+/*
+ * Source paused (`stop`) when it migrates: the destination loads into paused, as QEMU
+ * does (the globalstate section), with or without -S, instead of starting the guest by
+ * itself; nothing reaches the guest until `cont`, which is its arrival: the announce
+ * comes then.
+ */
+static void test_virtio_net_src_paused(gconstpointer opaque)
+{
+    Pair p;
+    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES, .dst_extra = opaque});
+    qmp_void(&p.src, "stop");
+    pair_migrate(&p, "paused");
+    expect_arrival_at_cont(&p);
+    g_assert_cmpuint(ack(p.dn), ==, QVNET_OK);
     pair_stop(&p);
 }
 
@@ -423,8 +448,10 @@ static void test_virtio_net_ctrl_while_stopped(void)
     g_assert_cmphex(qtest_readb(p.src.qts, req.ack), ==, 0xee);
     g_assert_cmphex(qvnet_status(sn), ==, LINK_UP | ANNOUNCE);
 
-    pair_migrate(&p, "running");
+    pair_migrate(&p, "paused"); /* as the source was */
     QVirtioNet *dn = p.dn;
+    g_assert_cmpuint(qvirtqueue_used_idx(dn->ctrl), ==, 0);
+    qmp_void(&p.dst, "cont");
     g_assert_cmpuint(qvnet_ctrl_wait(dn, req), ==, QVNET_OK);
     /* ... and the arrival announce is a new request, with its own interrupt. */
     g_assert_true(qvirtio_take_config_irq(dn->dev));
@@ -573,7 +600,7 @@ static void test_migration_ends_announcers(gconstpointer opaque)
     qvnet_backend_expect_rarp(wire, default_mac, 0);
     qtest_clock_step(p.src.qts, 50 * MS);
     qvnet_backend_expect_rarp(wire, default_mac, 0); /* rounds are running */
-    pair_migrate(&p, "running");
+    pair_migrate(&p, paused ? "paused" : "running");
     for (int i = 0; i < 4; i++) {
         qtest_clock_step(p.src.qts, 500 * MS);
     }
@@ -696,6 +723,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     g_test_add_func("/migration-devices/virtio-net/round-trip", test_virtio_net_round_trip);
     g_test_add_func("/migration-devices/virtio-net/dst-paused", test_virtio_net_dst_paused);
+    g_test_add_data_func("/migration-devices/virtio-net/src-paused", NULL,
+                         test_virtio_net_src_paused);
+    g_test_add_data_func("/migration-devices/virtio-net/src-paused-dst-S", "-S",
+                         test_virtio_net_src_paused);
     g_test_add_func("/migration-devices/virtio-net/no-guest-announce",
                     test_virtio_net_no_guest_announce);
     g_test_add_func("/migration-devices/virtio-net/deferred-request",

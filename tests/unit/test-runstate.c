@@ -156,6 +156,22 @@ static void test_arrival_by_migration(void)
     vm_stop(RUN_STATE_PAUSED);
     g_assert_true(vm_cont(NULL));
     g_assert_false(runstate_arrived_by_migration());
+
+    /* from a paused source: loaded into paused, the first `cont` is the arrival */
+    g_string_truncate(l.log, 0);
+    runstate_init(RUN_STATE_INMIGRATE);
+    runstate_set(RUN_STATE_PAUSED);
+    g_assert_true(runstate_arrived_by_migration());
+    g_assert_true(vm_cont(NULL));
+    g_assert_cmpstr(l.log->str, ==, "net:1:running<paused ");
+    g_assert_false(runstate_arrived_by_migration());
+
+    /* migrated on before it ever ran: a later `cont` there is no arrival */
+    runstate_init(RUN_STATE_INMIGRATE);
+    runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
+    runstate_set(RUN_STATE_FINISH_MIGRATE);
+    runstate_set(RUN_STATE_POSTMIGRATE);
+    g_assert_false(runstate_arrived_by_migration());
     vm_state_notify_remove(e);
     g_string_free(l.log, TRUE);
 }
