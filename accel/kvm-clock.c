@@ -11,7 +11,9 @@
  * Neither clock can be read or set in one step with the other, and in the lab (nested
  * KVM under TCG) one ioctl takes tens of microseconds. So each read and write is timed
  * on CLOCK_MONOTONIC, placed at the middle of its ioctl, and the TSC corrected for the
- * time between them (f is the guest's TSC rate, KVM_GET_TSC_KHZ):
+ * time between them. An ioctl that took over 0.2 ms (preempted on a busy CPU: its middle
+ * is then off by up to half that) makes the freeze read again, or the thaw run again,
+ * up to 8 times (f is the guest's TSC rate, KVM_GET_TSC_KHZ):
  *
  *   freeze: kvm-clock K0 read at t0; a TSC read as g at t: saved g - (t - t0) * f
  *   thaw:   the TSC offsets (KVM_VCPU_TSC_OFFSET) moved so that the TSCs read their
@@ -40,8 +42,22 @@ static int64_t ns_to_cycles(int64_t ns, int khz)
     return (int64_t)((__int128)ns * khz / 1000000);
 }
 
-/* IA32_TSC of a vCPU, read or written; *at gets the middle of the ioctl. */
-static int tsc_msr(KvmVcpu *v, unsigned long req, uint64_t *value, int64_t *at)
+/* An ioctl that took longer than this (the thread was preempted in it, as happens on
+ * the lab's one busy CPU) places its middle too loosely: the reads or the thaw are done
+ * again, up to CLOCK_TRIES times, keeping the tightest. */
+#define CLOCK_IOCTL_SLOW_NS 200000
+#define CLOCK_TRIES 8
+
+/* The middle of an ioctl begun at `a`, and in *took how long it took. */
+static int64_t ioctl_middle(int64_t a, int64_t *took)
+{
+    int64_t b = mono_ns();
+    *took = b - a;
+    return a + (b - a) / 2;
+}
+
+/* IA32_TSC of a vCPU, read or written; *at gets the middle of the ioctl, *took its time. */
+static int tsc_msr(KvmVcpu *v, unsigned long req, uint64_t *value, int64_t *at, int64_t *took)
 {
     struct {
         struct kvm_msrs hdr;
@@ -49,7 +65,7 @@ static int tsc_msr(KvmVcpu *v, unsigned long req, uint64_t *value, int64_t *at)
     } b = {.hdr.nmsrs = 1, .e = {{.index = MSR_IA32_TSC, .data = *value}}};
     int64_t a = mono_ns();
     int rc = kvm_vcpu_ioctl(v, req, &b);
-    *at = (a + mono_ns()) / 2;
+    *at = ioctl_middle(a, took);
     *value = b.e[0].data;
     return rc == 1 ? 0 : rc < 0 ? rc : -EINVAL;
 }
@@ -70,45 +86,77 @@ static bool tsc_offset_sub(KvmVcpu *v, int64_t cycles)
     return kvm_vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &a) == 0;
 }
 
-void kvm_clock_freeze(KvmState *s)
+/* One reading of kvm-clock and every TSC as of one instant; returns the longest ioctl
+ * (the reading's uncertainty), or -1 when kvm-clock cannot be read. */
+static int64_t clock_read(KvmState *s, struct kvm_clock_data *clock, uint64_t *tsc, bool *valid)
 {
-    int64_t a = mono_ns();
-    int rc = kvm_vm_ioctl(s, KVM_GET_CLOCK, &s->clock);
-    int64_t t0 = (a + mono_ns()) / 2;
-    s->clock_saved = rc >= 0;
+    int64_t a = mono_ns(), took;
+    int rc = kvm_vm_ioctl(s, KVM_GET_CLOCK, clock);
+    int64_t t0 = ioctl_middle(a, &took), worst = took;
     if (rc < 0) {
         g_warning("kvm: KVM_GET_CLOCK: %s", g_strerror(-rc));
+        return -1;
     }
     for (unsigned i = 0; i < s->ncpus; i++) {
         KvmVcpu *v = &s->vcpus[i];
         int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
         int64_t t;
-        rc = tsc_msr(v, KVM_GET_MSRS, &v->tsc, &t);
-        v->tsc_valid = rc == 0;
+        rc = tsc_msr(v, KVM_GET_MSRS, &tsc[i], &t, &took);
+        valid[i] = rc == 0;
         if (rc < 0) {
             g_warning("kvm: vCPU %u: reading the TSC: %s", i, g_strerror(-rc));
-        } else if (khz > 0) {
-            v->tsc -= ns_to_cycles(t - t0, khz);
+            continue;
+        }
+        worst = MAX(worst, took);
+        if (khz > 0) {
+            tsc[i] -= ns_to_cycles(t - t0, khz);
+        }
+    }
+    return worst;
+}
+
+void kvm_clock_freeze(KvmState *s)
+{
+    g_autofree uint64_t *tsc = g_new0(uint64_t, s->ncpus);
+    g_autofree bool *valid = g_new0(bool, s->ncpus);
+    int64_t best = INT64_MAX;
+    s->clock_saved = false;
+    for (int attempt = 0; attempt < CLOCK_TRIES && best > CLOCK_IOCTL_SLOW_NS; attempt++) {
+        struct kvm_clock_data clock;
+        int64_t worst = clock_read(s, &clock, tsc, valid);
+        if (worst < 0) {
+            return;
+        }
+        if (worst < best) {
+            best = worst;
+            s->clock = clock;
+            s->clock_saved = true;
+            for (unsigned i = 0; i < s->ncpus; i++) {
+                s->vcpus[i].tsc = tsc[i];
+                s->vcpus[i].tsc_valid = valid[i];
+            }
         }
     }
 }
 
 /*
- * Make every vCPU with a saved TSC read it at the instant returned in *at. One delta,
- * measured on the first such vCPU, moves every offset alike, so TSCs that were in step
- * stay in step. True when every vCPU went through its offset.
+ * Make every vCPU with a saved TSC read it at the instant returned in *at (the reference
+ * read took *took). One delta, measured on the first such vCPU, moves every offset
+ * alike, so TSCs that were in step stay in step. True when every vCPU went through its
+ * offset. Doing it again is harmless: the TSCs read their saved values at the new *at.
  */
-static bool tsc_restore(KvmState *s, int64_t *at)
+static bool tsc_restore(KvmState *s, int64_t *at, int64_t *took)
 {
     KvmVcpu *ref = NULL;
     uint64_t now = 0;
     bool offsets = true;
+    *took = 0;
     for (unsigned i = 0; i < s->ncpus && !ref; i++) {
         if (s->vcpus[i].tsc_valid) {
             ref = &s->vcpus[i];
         }
     }
-    if (!ref || tsc_msr(ref, KVM_GET_MSRS, &now, at) < 0) {
+    if (!ref || tsc_msr(ref, KVM_GET_MSRS, &now, at, took) < 0) {
         offsets = false;
     }
     for (unsigned i = 0; i < s->ncpus; i++) {
@@ -117,12 +165,37 @@ static bool tsc_restore(KvmState *s, int64_t *at)
             continue;
         }
         offsets = false;
-        int rc = tsc_msr(v, KVM_SET_MSRS, &v->tsc, at);
+        int64_t ignored;
+        int rc = tsc_msr(v, KVM_SET_MSRS, &v->tsc, at, &ignored);
         if (rc < 0) {
             g_warning("kvm: vCPU %u: restoring the TSC: %s", i, g_strerror(-rc));
         }
     }
     return offsets && ref;
+}
+
+/* One thaw: the TSCs to their saved values, kvm-clock to its, the TSCs moved on to the
+ * instant kvm-clock was set. Returns the longest timed ioctl; *offsets: whether the TSCs
+ * went through their offsets (only then can a thaw be redone). */
+static int64_t clock_restore(KvmState *s, bool *offsets)
+{
+    int64_t t1 = 0, took1, took3;
+    *offsets = tsc_restore(s, &t1, &took1);
+    struct kvm_clock_data data = {.clock = s->clock.clock};
+    int64_t a = mono_ns();
+    int rc = kvm_vm_ioctl(s, KVM_SET_CLOCK, &data);
+    int64_t t3 = ioctl_middle(a, &took3);
+    if (rc < 0) {
+        g_warning("kvm: KVM_SET_CLOCK: %s", g_strerror(-rc));
+    }
+    for (unsigned i = 0; i < s->ncpus; i++) {
+        KvmVcpu *v = &s->vcpus[i];
+        int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+        if (*offsets && v->tsc_valid && khz > 0) {
+            tsc_offset_sub(v, ns_to_cycles(t3 - t1, khz));
+        }
+    }
+    return MAX(took1, took3);
 }
 
 void kvm_clock_thaw(KvmState *s)
@@ -131,21 +204,13 @@ void kvm_clock_thaw(KvmState *s)
         return;
     }
     s->clock_saved = false;
-    int64_t t1 = 0;
-    bool offsets = tsc_restore(s, &t1);
-    struct kvm_clock_data data = {.clock = s->clock.clock};
-    int64_t a = mono_ns();
-    int rc = kvm_vm_ioctl(s, KVM_SET_CLOCK, &data);
-    int64_t t3 = (a + mono_ns()) / 2;
-    if (rc < 0) {
-        g_warning("kvm: KVM_SET_CLOCK: %s", g_strerror(-rc));
+    bool offsets = false;
+    for (int attempt = 0; attempt < CLOCK_TRIES; attempt++) {
+        if (clock_restore(s, &offsets) <= CLOCK_IOCTL_SLOW_NS || !offsets) {
+            break;
+        }
     }
     for (unsigned i = 0; i < s->ncpus; i++) {
-        KvmVcpu *v = &s->vcpus[i];
-        int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
-        if (offsets && v->tsc_valid && khz > 0) {
-            tsc_offset_sub(v, ns_to_cycles(t3 - t1, khz));
-        }
-        v->tsc_valid = false;
+        s->vcpus[i].tsc_valid = false;
     }
 }
