@@ -180,7 +180,7 @@ static void nic_send_rarp(struct AnnounceNic *an)
         NetAnnounceAddr *a = &g_array_index(addrs, NetAnnounceAddr, i);
         uint8_t buf[ANNOUNCE_RARP_TAGGED_LEN];
         size_t len = announce_build_rarp(buf, a->mac, a->vlan);
-        if (net_send_buf(an->nc, buf, len)) {
+        if (net_send_plain(an->nc, buf, len)) {
             an->frames_sent++;
         }
     }

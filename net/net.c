@@ -63,6 +63,7 @@ void net_client_free(NetClientState *nc)
     if (nc->peer) {
         /* Frames the peer has not taken yet came from us: they go with us. */
         net_client_purge(nc->peer);
+        nc->peer->vnet_hdr = false;
         nc->peer->peer = NULL;
         nc->peer = NULL;
     }
@@ -199,6 +200,34 @@ bool net_send_buf(NetClientState *from, const void *buf, size_t len)
 {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     return net_send(from, &iov, 1);
+}
+
+bool net_send_plain(NetClientState *from, const void *buf, size_t len)
+{
+    static const uint8_t zero_hdr[NET_VNET_HDR_LEN];
+    struct iovec iov[2] = {
+        {.iov_base = (void *)zero_hdr, .iov_len = sizeof(zero_hdr)},
+        {.iov_base = (void *)buf, .iov_len = len},
+    };
+    return from->vnet_hdr ? net_send(from, iov, 2) : net_send(from, &iov[1], 1);
+}
+
+bool net_vnet_hdr_enable(NetClientState *nic)
+{
+    NetClientState *b = nic->peer;
+    if (!b || !b->info->enable_vnet_hdr || !b->info->enable_vnet_hdr(b)) {
+        return false;
+    }
+    nic->vnet_hdr = b->vnet_hdr = true;
+    return true;
+}
+
+void net_set_offloads(NetClientState *nic, const NetOffloads *o)
+{
+    NetClientState *b = nic->peer;
+    if (nic->vnet_hdr && b && b->info->set_offloads) {
+        b->info->set_offloads(b, o);
+    }
 }
 
 void net_client_flush(NetClientState *nc)

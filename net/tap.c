@@ -2,9 +2,12 @@
  * tap.c: -netdev tap, a Linux tap device from /dev/net/tun (or an fd= handed over by the
  * management stack). Frames are read on the main loop and sent to the NIC; reading stops
  * while the NIC's queue is full, so the kernel queues (and, past its limit, drops) rather
- * than us. With IFF_VNET_HDR every frame carries a virtio_net_hdr on the tap side: we
- * write a zero header (no offloads asked for, so the kernel never sends GSO frames or
- * partial checksums) and strip the header on the way in.
+ * than us. With IFF_VNET_HDR every frame carries a virtio_net_hdr on the tap side. When
+ * the NIC asks for headers (net_vnet_hdr_enable: virtio-net does), they pass through
+ * both ways, 12 bytes, and the kernel's offloads follow what the guest accepts
+ * (TUNSETOFFLOAD): partial checksums and GSO frames go straight between guest and kernel.
+ * Otherwise we write a zero header, keep the offloads off (so the kernel never sends GSO
+ * frames or partial checksums) and strip the header on the way in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +66,11 @@ static gboolean tap_readable(gint fd, GIOCondition cond, gpointer opaque)
         if ((size_t)n <= s->vnet_hdr_len) {
             continue;
         }
-        net_send_buf(s->nc, s->buf + s->vnet_hdr_len, n - s->vnet_hdr_len);
+        if (s->nc->vnet_hdr) {
+            net_send_buf(s->nc, s->buf, n); /* header included: the NIC reads it */
+        } else {
+            net_send_buf(s->nc, s->buf + s->vnet_hdr_len, n - s->vnet_hdr_len);
+        }
     }
     return G_SOURCE_CONTINUE;
 }
@@ -90,6 +97,8 @@ static ssize_t tap_receive(NetClientState *nc, const struct iovec *iov, int iovc
     static const uint8_t zero_hdr[VNET_HDR_MAX];
     struct iovec v[iovcnt + 1];
     size_t len = 0;
+    /* With headers passed through, the frame brings its own. */
+    int skip = nc->vnet_hdr ? 1 : 0;
     v[0] = (struct iovec){.iov_base = (void *)zero_hdr, .iov_len = s->vnet_hdr_len};
     for (int i = 0; i < iovcnt; i++) {
         v[i + 1] = iov[i];
@@ -97,7 +106,7 @@ static ssize_t tap_receive(NetClientState *nc, const struct iovec *iov, int iovc
     }
     ssize_t n;
     do {
-        n = writev(s->fd, v, iovcnt + 1);
+        n = writev(s->fd, v + skip, iovcnt + 1 - skip);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN) {
         if (!s->write_src) {
@@ -110,6 +119,33 @@ static ssize_t tap_receive(NetClientState *nc, const struct iovec *iov, int iovc
         return -1;
     }
     return len;
+}
+
+/* The NIC passes virtio_net_hdr through: the kernel's header must be the same 12 bytes. */
+static bool tap_enable_vnet_hdr(NetClientState *nc)
+{
+    TapState *s = nc->opaque;
+    int sz = NET_VNET_HDR_LEN;
+    if (!s->vnet_hdr_len || ioctl(s->fd, TUNSETVNETHDRSZ, &sz) < 0) {
+        return false;
+    }
+    s->vnet_hdr_len = sz;
+    return true;
+}
+
+static void tap_set_offloads(NetClientState *nc, const NetOffloads *o)
+{
+    TapState *s = nc->opaque;
+    unsigned long f = 0;
+    if (o->csum) {
+        f |= TUN_F_CSUM;
+        f |= (o->tso4 ? TUN_F_TSO4 : 0) | (o->tso6 ? TUN_F_TSO6 : 0);
+        f |= (o->ecn && (o->tso4 || o->tso6)) ? TUN_F_TSO_ECN : 0;
+    }
+    if (ioctl(s->fd, TUNSETOFFLOAD, f) < 0 && f) {
+        /* The kernel then segments and checksums for us: slower, never wrong. */
+        g_warning("-netdev tap,id=%s: TUNSETOFFLOAD 0x%lx: %s", nc->name, f, g_strerror(errno));
+    }
 }
 
 static void tap_cleanup(NetClientState *nc)
@@ -129,9 +165,11 @@ static const NetClientInfo tap_info = {
     .receive = tap_receive,
     .cleanup = tap_cleanup,
     .send_ready = tap_send_ready,
+    .enable_vnet_hdr = tap_enable_vnet_hdr,
+    .set_offloads = tap_set_offloads,
 };
 
-/* tern does no segmentation or checksum offload: the kernel must hand us whole frames
+/* Until a guest accepts offloads (tap_set_offloads) the kernel must hand us whole frames
  * with complete checksums, whatever a previous user of the tap (QEMU) enabled. */
 static bool tap_disable_offloads(const TernOpts *o, int fd, GError **errp)
 {

@@ -86,7 +86,7 @@ static bool vnet_post_load(void *opaque, int version_id, GError **errp)
     }
     /* Derived from the negotiated features; never through set_features, which would
      * reset the VLAN filter the driver programmed after FEATURES_OK. */
-    n->mergeable_rx = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
+    virtio_net_apply_features(n, n->vdev.guest_features);
     /* The link as the guest last saw it (QEMU infers it the same way). */
     n->nc->link_down = !(n->status & VIRTIO_NET_S_LINK_UP);
     n->announce_inherited = n->status & VIRTIO_NET_S_ANNOUNCE;

@@ -52,6 +52,34 @@ static const struct {
     {VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ, "guest_announce", "ctrl_vq"},
 };
 
+/* Offloads and what each needs (5.1.3.1): segmentation needs the checksum offload of
+ * the same direction, ECN needs segmentation (either family). */
+#define B(x) VIRTIO_BIT(VIRTIO_NET_F_##x)
+static const struct {
+    const char *prop;
+    unsigned bit;
+    uint64_t needs; /* any one of these bits; 0: none */
+    const char *needs_prop;
+} vnet_offloads[] = {
+    {"csum", VIRTIO_NET_F_CSUM, 0, NULL},
+    {"guest_csum", VIRTIO_NET_F_GUEST_CSUM, 0, NULL},
+    {"host_tso4", VIRTIO_NET_F_HOST_TSO4, B(CSUM), "csum=on"},
+    {"host_tso6", VIRTIO_NET_F_HOST_TSO6, B(CSUM), "csum=on"},
+    {"host_ecn", VIRTIO_NET_F_HOST_ECN, B(HOST_TSO4) | B(HOST_TSO6),
+     "host_tso4=on or host_tso6=on"},
+    {"guest_tso4", VIRTIO_NET_F_GUEST_TSO4, B(GUEST_CSUM), "guest_csum=on"},
+    {"guest_tso6", VIRTIO_NET_F_GUEST_TSO6, B(GUEST_CSUM), "guest_csum=on"},
+    {"guest_ecn", VIRTIO_NET_F_GUEST_ECN, B(GUEST_TSO4) | B(GUEST_TSO6),
+     "guest_tso4=on or guest_tso6=on"},
+};
+#undef B
+
+/* Whether offload i's dependency holds in feature set f. */
+static bool vnet_offload_dep_ok(size_t i, uint64_t f)
+{
+    return !vnet_offloads[i].needs || (f & vnet_offloads[i].needs);
+}
+
 static const char *virtio_net_validate_features(VirtIODevice *vdev, uint64_t f)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
@@ -60,13 +88,31 @@ static const char *virtio_net_validate_features(VirtIODevice *vdev, uint64_t f)
             return "a control feature without the control queue";
         }
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
+        if ((f & VIRTIO_BIT(vnet_offloads[i].bit)) && !vnet_offload_dep_ok(i, f)) {
+            return "an offload without the offload it builds on";
+        }
+    }
     return NULL;
+}
+
+void virtio_net_apply_features(VirtIONet *n, uint64_t f)
+{
+    n->mergeable_rx = f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    n->guest_csum = f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+    NetOffloads o = {
+        .csum = n->guest_csum,
+        .tso4 = f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4),
+        .tso6 = f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6),
+        .ecn = f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN),
+    };
+    net_set_offloads(n->nc, &o);
 }
 
 static void virtio_net_set_features(VirtIODevice *vdev, uint64_t f)
 {
     VirtIONet *n = virtio_net_of(vdev);
-    n->mergeable_rx = f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    virtio_net_apply_features(n, f);
     /* Without CTRL_VLAN every VLAN passes; with it the driver adds the ones it wants. */
     memset(n->vlans, (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN)) ? 0 : 0xff, sizeof(n->vlans));
 }
@@ -88,7 +134,7 @@ static void virtio_net_reset(VirtIODevice *vdev)
     virtio_net_announce_reset(n, driver_was_ok);
     virtio_net_rx_filter_reset(n);
     memcpy(n->mac, n->conf_mac, ETH_ALEN);
-    n->mergeable_rx = false;
+    virtio_net_apply_features(n, 0);
     n->learned_count = n->learned_last = 0;
     if (n->tx_bh) {
         g_source_destroy(n->tx_bh);
@@ -147,24 +193,70 @@ static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
     return true;
 }
 
+/* Copy bytes [from, from + len) of a frame out of its iovec (as far as it reaches). */
+static void iov_peek(const struct iovec *iov, int iovcnt, size_t from, uint8_t *out, size_t len)
+{
+    for (int i = 0; i < iovcnt && len; i++) {
+        if (from >= iov[i].iov_len) {
+            from -= iov[i].iov_len;
+            continue;
+        }
+        size_t c = MIN(len, iov[i].iov_len - from);
+        memcpy(out, (const uint8_t *)iov[i].iov_base + from, c);
+        out += c;
+        len -= c;
+        from = 0;
+    }
+}
+
+/* A GSO frame from the backend the guest agreed to take (5.1.6.4: only the types whose
+ * GUEST_* feature it negotiated). */
+static bool virtio_net_gso_ok(const VirtIONet *n, uint8_t gso_type)
+{
+    const VirtIODevice *vdev = &n->vdev;
+    if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+        !virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_ECN)) {
+        return false;
+    }
+    switch (gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+    case VIRTIO_NET_HDR_GSO_NONE:
+        return true;
+    case VIRTIO_NET_HDR_GSO_TCPV4:
+        return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4);
+    case VIRTIO_NET_HDR_GSO_TCPV6:
+        return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO6);
+    default:
+        return false;
+    }
+}
+
 static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
 {
     VirtIONet *n = nc->opaque;
     VirtQueue *vq = n->rx_vq;
-    size_t size = iov_total(iov, iovcnt);
+    /* With headers from the backend, the frame proper starts after one. */
+    size_t base = nc->vnet_hdr ? NET_VNET_HDR_LEN : 0;
+    size_t total = iov_total(iov, iovcnt);
+    size_t size = total > base ? total - base : 0;
     uint8_t head[18] = {0};
+    uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
 
     if (!virtio_net_can_receive(nc)) {
         return 0;
     }
-    size_t hl = 0;
-    for (int i = 0; i < iovcnt && hl < sizeof(head); i++) {
-        size_t c = MIN(sizeof(head) - hl, iov[i].iov_len);
-        memcpy(head + hl, iov[i].iov_base, c);
-        hl += c;
-    }
+    iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
     if (size < 14 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
         return -1;
+    }
+    if (base) {
+        /* flags .. csum_offset as the backend gave them; num_buffers is ours. */
+        iov_peek(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
+        if (!n->guest_csum) {
+            memset(hdr, 0, sizeof(hdr)); /* 5.1.6.4.1: flags zero, a complete frame */
+        } else if (!virtio_net_gso_ok(n, hdr[VIRTIO_NET_HDR_GSO_TYPE])) {
+            nc->dropped++;
+            return -1;
+        }
     }
 
     VirtQueueElement *elems[VIRTQUEUE_MAX_SIZE];
@@ -192,7 +284,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
             return -1;
         }
         size_t len = MIN(elem->in_len - guest_off, size - offset);
-        if (!rx_copy(n, elem, guest_off, iov, iovcnt, offset, len)) {
+        if (!rx_copy(n, elem, guest_off, iov, iovcnt, base + offset, len)) {
             for (unsigned i = 0; i <= count; i++) {
                 virtqueue_elem_free(elems[i]);
             }
@@ -207,7 +299,6 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
             return -1;
         }
     }
-    uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
     hdr[VIRTIO_NET_HDR_NUM_BUFFERS] = count & 0xff; /* 1 without MRG_RXBUF, as the spec says */
     hdr[VIRTIO_NET_HDR_NUM_BUFFERS + 1] = count >> 8;
     virtqueue_elem_write(&n->vdev, elems[0], 0, hdr, sizeof(hdr));
@@ -268,19 +359,26 @@ static void virtio_net_flush_tx(VirtIONet *n)
             break;
         }
         if (elem->in_num || elem->out_len < VIRTIO_NET_HDR_LEN) {
-            virtio_error(&n->vdev, "transmit buffer %u is device-writable or shorter than "
-                                   "the header", elem->index);
+            virtio_error(&n->vdev,
+                         "transmit buffer %u is device-writable or shorter than "
+                         "the header",
+                         elem->index);
             virtqueue_elem_free(elem);
             break;
         }
+        /* With headers to the backend the guest's goes along (its checksum and GSO
+         * requests: the kernel carries them out); otherwise the frame alone. */
+        size_t skip = n->nc->vnet_hdr ? 0 : VIRTIO_NET_HDR_LEN;
         size_t size = elem->out_len - VIRTIO_NET_HDR_LEN;
         if (size <= NET_FRAME_MAX) {
-            uint8_t *frame = g_malloc(size ? size : 1);
-            if (virtqueue_elem_read(&n->vdev, elem, VIRTIO_NET_HDR_LEN, frame, size) == size) {
+            size_t len = elem->out_len - skip;
+            uint8_t *buf = g_malloc(len ? len : 1);
+            if (virtqueue_elem_read(&n->vdev, elem, skip, buf, len) == len) {
+                uint8_t *frame = buf + (VIRTIO_NET_HDR_LEN - skip);
                 virtio_net_learn_tx(n, frame, size);
-                net_send_buf(n->nc, frame, size);
+                net_send_buf(n->nc, buf, len);
             }
-            g_free(frame);
+            g_free(buf);
         }
         virtqueue_push(vq, elem, 0);
         virtqueue_elem_free(elem);
@@ -371,24 +469,60 @@ static const char *virtio_net_feature_name(unsigned bit)
             return vnet_feature_props[i].prop;
         }
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
+        if (vnet_offloads[i].bit == bit) {
+            return vnet_offloads[i].prop;
+        }
+    }
     return NULL;
 }
 
 /* QEMU properties for features tern does not implement: accepted only as off. */
 static const char *const vnet_off_only_props[] = {
-    "mq", "csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "guest_ecn",
-    "guest_ufo", "host_tso4", "host_tso6", "host_ecn", "host_ufo", "ctrl_guest_offloads",
-    "guest_rsc_ext", "rss", "hash", "host_uso", "guest_uso4", "guest_uso6", "mtu_bypass",
+    "mq",  "gso",  "guest_ufo", "host_ufo",   "ctrl_guest_offloads", "guest_rsc_ext",
+    "rss", "hash", "host_uso",  "guest_uso4", "guest_uso6",          "mtu_bypass",
 };
 
 static const char *const vnet_known_props[] = {
-    "netdev", "mac", "addr", "bus", "romfile", "rx_queue_size", "tx_queue_size",
-    "announce_rarp", "announce_learned",
-    "mrg_rxbuf", "status", "ctrl_vq", "ctrl_rx", "ctrl_vlan", "ctrl_rx_extra",
-    "guest_announce", "ctrl_mac_addr", "event_idx", "indirect_desc",
-    "mq", "csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "guest_ecn",
-    "guest_ufo", "host_tso4", "host_tso6", "host_ecn", "host_ufo", "ctrl_guest_offloads",
-    "guest_rsc_ext", "rss", "hash", "host_uso", "guest_uso4", "guest_uso6", "mtu_bypass",
+    "netdev",
+    "mac",
+    "addr",
+    "bus",
+    "romfile",
+    "rx_queue_size",
+    "tx_queue_size",
+    "announce_rarp",
+    "announce_learned",
+    "mrg_rxbuf",
+    "status",
+    "ctrl_vq",
+    "ctrl_rx",
+    "ctrl_vlan",
+    "ctrl_rx_extra",
+    "guest_announce",
+    "ctrl_mac_addr",
+    "event_idx",
+    "indirect_desc",
+    "mq",
+    "csum",
+    "guest_csum",
+    "gso",
+    "guest_tso4",
+    "guest_tso6",
+    "guest_ecn",
+    "guest_ufo",
+    "host_tso4",
+    "host_tso6",
+    "host_ecn",
+    "host_ufo",
+    "ctrl_guest_offloads",
+    "guest_rsc_ext",
+    "rss",
+    "hash",
+    "host_uso",
+    "guest_uso4",
+    "guest_uso6",
+    "mtu_bypass",
     NULL,
 };
 
@@ -405,6 +539,7 @@ static bool vnet_fail(GError **errp, const char *fmt, ...)
 
 typedef struct VnetConfig {
     uint64_t features;
+    uint64_t offloads; /* offered only when the backend passes virtio_net_hdr through */
     uint8_t mac[ETH_ALEN];
     bool mac_given;
     int slot;
@@ -425,21 +560,37 @@ static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
             c->features |= VIRTIO_BIT(vnet_feature_props[i].bit);
         }
     }
+    /* Offloads default to on (QEMU's defaults), a dependent one to what it builds on. */
+    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
+        bool dep_ok = vnet_offload_dep_ok(i, c->offloads), on;
+        if (!opts_get_bool(o, vnet_offloads[i].prop, dep_ok, &on, errp)) {
+            return false;
+        }
+        if (on && !dep_ok) {
+            return vnet_fail(errp, "%s=on requires %s; set %s=off", vnet_offloads[i].prop,
+                             vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
+        }
+        if (on) {
+            c->offloads |= VIRTIO_BIT(vnet_offloads[i].bit);
+        }
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(vnet_off_only_props); i++) {
         bool on;
         if (!opts_get_bool(o, vnet_off_only_props[i], false, &on, errp)) {
             return false;
         }
         if (on) {
-            return vnet_fail(errp, "%s=on is not supported by tern (use %s=off or leave it out)",
+            return vnet_fail(errp,
+                             "%s=on is not supported by tern (use %s=off or leave it out)",
                              vnet_off_only_props[i], vnet_off_only_props[i]);
         }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
         if ((c->features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
             !(c->features & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
-            return vnet_fail(errp, "%s=on requires %s=on (a Linux guest refuses the device "
-                                   "otherwise); set %s=off or %s=on",
+            return vnet_fail(errp,
+                             "%s=on requires %s=on (a Linux guest refuses the device "
+                             "otherwise); set %s=off or %s=on",
                              vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
                              vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
         }
@@ -460,8 +611,9 @@ static bool vnet_parse_queue_size(const TernOpts *o, const char *key, uint64_t *
         return false;
     }
     if (*out < VIRTIO_NET_QUEUE_SIZE || (*out & (*out - 1))) {
-        return vnet_fail(errp, "Invalid %s (= %" G_GUINT64_FORMAT "), must be a power of 2 "
-                               "between %d and %d.",
+        return vnet_fail(errp,
+                         "Invalid %s (= %" G_GUINT64_FORMAT "), must be a power of 2 "
+                         "between %d and %d.",
                          key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
     }
     return true;
@@ -563,6 +715,11 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
         g_prefix_error(errp, "-device virtio-net-pci: ");
         virtio_net_free(n);
         return false;
+    }
+    /* Offloads need the guest's header to reach the kernel (tap); a backend without
+     * (socket) gets whole frames, and the features are not offered, as in QEMU. */
+    if (c.offloads && c.backend && net_vnet_hdr_enable(n->nc)) {
+        n->vdev.host_features |= c.offloads;
     }
     if (!virtio_pci_realize(&n->proxy, &n->vdev, n->name, 0x020000, c.slot, errp)) {
         g_prefix_error(errp, "-device virtio-net-pci: ");

@@ -25,8 +25,15 @@
 #define VIRTIO_ID_NET 1
 
 /* Feature bits (virtio 1.x 5.1.3). */
-#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_CSUM 0       /* the device completes partial checksums (guest TX) */
+#define VIRTIO_NET_F_GUEST_CSUM 1 /* the guest takes partial checksums (RX) */
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
@@ -45,9 +52,17 @@
 #define VIRTIO_NET_S_LINK_UP 1
 #define VIRTIO_NET_S_ANNOUNCE 2
 
-/* struct virtio_net_hdr_mrg_rxbuf: the header every frame carries with VERSION_1. */
+/* struct virtio_net_hdr_mrg_rxbuf: the header every frame carries with VERSION_1:
+ * u8 flags, u8 gso_type, le16 hdr_len, gso_size, csum_start, csum_offset, num_buffers. */
 #define VIRTIO_NET_HDR_LEN 12
+#define VIRTIO_NET_HDR_FLAGS 0
+#define VIRTIO_NET_HDR_GSO_TYPE 1
 #define VIRTIO_NET_HDR_NUM_BUFFERS 10
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_ECN 0x80
 
 /* Control queue. */
 #define VIRTIO_NET_OK 0
@@ -79,7 +94,7 @@
 #define VIRTIO_NET_CTRL_QUEUE 2 /* 2N with N = 1 queue pair */
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 typedef struct VirtIONetMacTable {
@@ -109,7 +124,8 @@ typedef struct VirtIONet {
     uint16_t max_queue_pairs; /* 1: tern has no multiqueue */
     VirtQueue *rx_vq, *tx_vq, *ctrl_vq;
     bool mergeable_rx;
-    GSource *tx_bh; /* continues a long transmit burst from the main loop */
+    bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
+    GSource *tx_bh;  /* continues a long transmit burst from the main loop */
     VMChangeStateEntry *vmstate;
     VMStateEntry *vmse; /* the migration section "0000:00:SS.0/virtio-net" */
 
@@ -138,6 +154,9 @@ static inline VirtIONet *virtio_net_of(VirtIODevice *vdev)
 
 /* The model behind a NIC client, or NULL when it is another model. */
 VirtIONet *virtio_net_from_nc(NetClientState *nc);
+/* What the negotiated features mean for the data path (mergeable buffers, the offloads
+ * the backend may use toward the guest): after set_features, reset and a load. */
+void virtio_net_apply_features(VirtIONet *n, uint64_t features);
 
 /* virtio-net-ctrl.c */
 void virtio_net_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq);

@@ -26,6 +26,15 @@
 #define ETH_ALEN 6
 /* Largest frame any backend passes on (QEMU's NET_BUFSIZE: 64 KiB + headroom). */
 #define NET_FRAME_MAX (65536 + 4096)
+/* The virtio_net_hdr (v1, with num_buffers) in front of every frame of a pair that
+ * carries headers (net_vnet_hdr_enable). */
+#define NET_VNET_HDR_LEN 12
+
+/* The offloads a NIC's guest accepts on receive (virtio-net's GUEST_* features): the
+ * backend may then hand over frames with partial checksums or GSO. */
+typedef struct NetOffloads {
+    bool csum, tso4, tso6, ecn;
+} NetOffloads;
 
 typedef struct NetClientState NetClientState;
 
@@ -61,6 +70,11 @@ typedef struct NetClientInfo {
     /* Optional, on the sender: its peer's queue was full or non-empty and has drained
      * (net_client_flush ran); a sender that stopped producing may go on. */
     void (*send_ready)(NetClientState *nc);
+    /* Backends, optional: switch to frames that carry a NET_VNET_HDR_LEN virtio_net_hdr
+     * both ways (tap with IFF_VNET_HDR). False when this backend cannot. */
+    bool (*enable_vnet_hdr)(NetClientState *nc);
+    /* Backends with vnet headers: what the receiving guest accepts (TUNSETOFFLOAD). */
+    void (*set_offloads)(NetClientState *nc, const NetOffloads *o);
 } NetClientInfo;
 
 typedef struct NetAnnounceAddr {
@@ -76,6 +90,9 @@ struct NetClientState {
     char *model; /* info->type, for messages */
     NetClientState *peer;
     bool link_down;
+    /* Frames between this client and its peer start with a virtio_net_hdr (both ends
+     * set, by net_vnet_hdr_enable). */
+    bool vnet_hdr;
     void *opaque;          /* the model or backend that owns this client */
     uint8_t mac[ETH_ALEN]; /* NICs: the configured (command-line) MAC */
     GQueue *queue;         /* frames waiting to be received by this client */
@@ -100,6 +117,14 @@ bool net_client_connect(NetClientState *nic, NetClientState *backend, GError **e
  * the peer's queue is full or it has none / link down. Returns true unless dropped. */
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt);
 bool net_send_buf(NetClientState *from, const void *buf, size_t len);
+/* A frame the VMM built itself (RARP): plain Ethernet, given an all-zero virtio_net_hdr
+ * when the pair carries headers. */
+bool net_send_plain(NetClientState *from, const void *buf, size_t len);
+/* A NIC asks its backend for frames with virtio_net_hdr both ways; true when the pair
+ * now carries them (the NIC may then offer offloads). */
+bool net_vnet_hdr_enable(NetClientState *nic);
+/* A NIC tells its backend what its guest accepts on receive (no-op without headers). */
+void net_set_offloads(NetClientState *nic, const NetOffloads *o);
 /* True when a frame sent now would not be dropped for lack of room at the peer (it has
  * a peer, the links are up and the peer's queue has room). */
 bool net_can_send(NetClientState *from);

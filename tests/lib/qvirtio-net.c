@@ -111,14 +111,17 @@ void qvnet_rx_post(QVirtioNet *n, uint32_t size)
     qvirtqueue_submit(n->rx, head);
 }
 
-static size_t rx_copy_out(QVirtioNet *n, uint32_t id, uint32_t len, uint8_t *frame,
-                          size_t cap, uint16_t *num_buffers)
+static size_t rx_copy_out(QVirtioNet *n, uint32_t id, uint32_t len, uint8_t *frame, size_t cap,
+                          uint16_t *num_buffers, uint8_t *hdr_out)
 {
     g_assert_cmpuint(id, <, n->rx->size);
     g_assert_cmpuint(len, >=, QVNET_HDR_LEN);
     g_assert_cmpuint(len, <=, n->rx_len[id]);
     uint8_t hdr[QVNET_HDR_LEN];
     qtest_memread(n->qts, n->rx_addr[id], hdr, sizeof(hdr));
+    if (hdr_out) {
+        memcpy(hdr_out, hdr, sizeof(hdr));
+    }
     if (num_buffers) {
         *num_buffers = hdr[10] | hdr[11] << 8;
     }
@@ -134,7 +137,7 @@ bool qvnet_rx_poll(QVirtioNet *n, uint8_t *frame, size_t cap, size_t *len)
     if (!qvirtqueue_get_used(n->rx, &id, &l)) {
         return false;
     }
-    *len = rx_copy_out(n, id, l, frame, cap, NULL);
+    *len = rx_copy_out(n, id, l, frame, cap, NULL, NULL);
     return true;
 }
 
@@ -142,12 +145,26 @@ size_t qvnet_rx_wait(QVirtioNet *n, uint8_t *frame, size_t cap, uint16_t *num_bu
 {
     uint32_t id, len;
     qvirtqueue_wait_used(n->rx, &id, &len);
-    return rx_copy_out(n, id, len, frame, cap, num_buffers);
+    return rx_copy_out(n, id, len, frame, cap, num_buffers, NULL);
+}
+
+size_t qvnet_rx_wait_hdr(QVirtioNet *n, uint8_t *hdr, uint8_t *frame, size_t cap)
+{
+    uint32_t id, len;
+    qvirtqueue_wait_used(n->rx, &id, &len);
+    return rx_copy_out(n, id, len, frame, cap, NULL, hdr);
 }
 
 void qvnet_tx(QVirtioNet *n, const void *frame, size_t len)
 {
+    static const uint8_t zero_hdr[QVNET_HDR_LEN];
+    qvnet_tx_hdr(n, zero_hdr, frame, len);
+}
+
+void qvnet_tx_hdr(QVirtioNet *n, const uint8_t *hdr, const void *frame, size_t len)
+{
     uint64_t addr = qtest_alloc(n->qts, QVNET_HDR_LEN + len);
+    qtest_memwrite(n->qts, addr, hdr, QVNET_HDR_LEN);
     qtest_memwrite(n->qts, addr + QVNET_HDR_LEN, frame, len);
     uint16_t head = qvirtqueue_add(n->tx, addr, QVNET_HDR_LEN + len, false, true);
     qvirtqueue_submit(n->tx, head);
@@ -241,7 +258,8 @@ ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
     }
     size_t len = (size_t)be[0] << 24 | be[1] << 16 | be[2] << 8 | be[3];
     g_assert_cmpuint(len, <=, cap);
-    g_assert_true(read_full(fd, buf, len, g_get_monotonic_time() + QVIRTIO_TIMEOUT_MS * 1000LL));
+    g_assert_true(
+        read_full(fd, buf, len, g_get_monotonic_time() + QVIRTIO_TIMEOUT_MS * 1000LL));
     return len;
 }
 

@@ -12,7 +12,15 @@
 #include "qvirtio.h"
 
 #define QVNET_ID 1
+#define QVNET_F_CSUM 0
+#define QVNET_F_GUEST_CSUM 1
 #define QVNET_F_MAC 5
+#define QVNET_F_GUEST_TSO4 7
+#define QVNET_F_GUEST_TSO6 8
+#define QVNET_F_GUEST_ECN 9
+#define QVNET_F_HOST_TSO4 11
+#define QVNET_F_HOST_TSO6 12
+#define QVNET_F_HOST_ECN 13
 #define QVNET_F_MRG_RXBUF 15
 #define QVNET_F_STATUS 16
 #define QVNET_F_CTRL_VQ 17
@@ -23,13 +31,19 @@
 #define QVNET_F_MQ 22
 #define QVNET_F_CTRL_MAC_ADDR 23
 #define QVNET_BIT(b) (1ULL << (b))
-/* Everything tern's virtio-net offers by default. */
-#define QVNET_ALL_FEATURES                                                                 \
-    (QVNET_BIT(QVIRTIO_F_VERSION_1) | QVNET_BIT(QVIRTIO_F_EVENT_IDX) |                     \
-     QVNET_BIT(QVIRTIO_F_INDIRECT_DESC) | QVNET_BIT(QVNET_F_MAC) |                         \
-     QVNET_BIT(QVNET_F_MRG_RXBUF) | QVNET_BIT(QVNET_F_STATUS) | QVNET_BIT(QVNET_F_CTRL_VQ) | \
-     QVNET_BIT(QVNET_F_CTRL_RX) | QVNET_BIT(QVNET_F_CTRL_VLAN) |                           \
-     QVNET_BIT(QVNET_F_CTRL_RX_EXTRA) | QVNET_BIT(QVNET_F_GUEST_ANNOUNCE) |                \
+/* The offloads, offered only on a backend that passes virtio_net_hdr through (tap). */
+#define QVNET_OFFLOAD_FEATURES                                                                 \
+    (QVNET_BIT(QVNET_F_CSUM) | QVNET_BIT(QVNET_F_GUEST_CSUM) | QVNET_BIT(QVNET_F_GUEST_TSO4) | \
+     QVNET_BIT(QVNET_F_GUEST_TSO6) | QVNET_BIT(QVNET_F_GUEST_ECN) |                            \
+     QVNET_BIT(QVNET_F_HOST_TSO4) | QVNET_BIT(QVNET_F_HOST_TSO6) |                             \
+     QVNET_BIT(QVNET_F_HOST_ECN))
+/* Everything tern's virtio-net offers by default on a socket netdev (or none). */
+#define QVNET_ALL_FEATURES                                                                     \
+    (QVNET_BIT(QVIRTIO_F_VERSION_1) | QVNET_BIT(QVIRTIO_F_EVENT_IDX) |                         \
+     QVNET_BIT(QVIRTIO_F_INDIRECT_DESC) | QVNET_BIT(QVNET_F_MAC) |                             \
+     QVNET_BIT(QVNET_F_MRG_RXBUF) | QVNET_BIT(QVNET_F_STATUS) | QVNET_BIT(QVNET_F_CTRL_VQ) |   \
+     QVNET_BIT(QVNET_F_CTRL_RX) | QVNET_BIT(QVNET_F_CTRL_VLAN) |                               \
+     QVNET_BIT(QVNET_F_CTRL_RX_EXTRA) | QVNET_BIT(QVNET_F_GUEST_ANNOUNCE) |                    \
      QVNET_BIT(QVNET_F_CTRL_MAC_ADDR))
 
 #define QVNET_S_LINK_UP 1
@@ -44,8 +58,8 @@ typedef struct QVirtioNet {
     QTestState *qts;
     QVirtioDevice *dev;
     QVirtQueue *rx, *tx, *ctrl;
-    uint64_t features;   /* negotiated */
-    uint64_t *rx_addr;   /* per descriptor head: the buffer posted there */
+    uint64_t features; /* negotiated */
+    uint64_t *rx_addr; /* per descriptor head: the buffer posted there */
     uint32_t *rx_len;
 } QVirtioNet;
 
@@ -76,6 +90,10 @@ size_t qvnet_rx_wait(QVirtioNet *n, uint8_t *frame, size_t cap, uint16_t *num_bu
 bool qvnet_rx_poll(QVirtioNet *n, uint8_t *frame, size_t cap, size_t *len);
 /* Transmit a frame (header + frame in one buffer) and wait until the device used it. */
 void qvnet_tx(QVirtioNet *n, const void *frame, size_t len);
+/* The same with the given virtio_net_hdr (QVNET_HDR_LEN bytes) instead of a zero one. */
+void qvnet_tx_hdr(QVirtioNet *n, const uint8_t *hdr, const void *frame, size_t len);
+/* qvnet_rx_wait that also copies the frame's virtio_net_hdr (QVNET_HDR_LEN bytes). */
+size_t qvnet_rx_wait_hdr(QVirtioNet *n, uint8_t *hdr, uint8_t *frame, size_t cap);
 /* A control command: header, data (none when len is 0), ack. Returns the ack. */
 uint8_t qvnet_ctrl(QVirtioNet *n, uint8_t cls, uint8_t cmd, const void *data, size_t len);
 /* The same in two steps: queue and kick (the ack byte reads 0xee until answered), then
