@@ -13,9 +13,9 @@
 #define GLOBAL_STATE_NAME_LEN 32
 
 typedef struct {
-    RunState stored;                  /* source: the state at the last stop */
+    RunState stored;                      /* source: the state at the last stop */
     char runstate[GLOBAL_STATE_NAME_LEN]; /* on the wire */
-    bool received;                    /* destination: the section arrived */
+    bool received;                        /* destination: the section arrived */
     RunState loaded;
 } GlobalState;
 
@@ -58,8 +58,10 @@ static bool global_state_post_load(void *opaque, int version_id, GError **errp)
     }
     RunState r = runstate_from_name(s->runstate);
     if (r == RUN_STATE__MAX) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "field 'runstate': unknown run "
-                    "state '%s'", s->runstate);
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "field 'runstate': unknown run "
+                    "state '%s'",
+                    s->runstate);
         return false;
     }
     s->loaded = r;
