@@ -230,6 +230,43 @@ static bool virtio_net_gso_ok(const VirtIONet *n, uint8_t gso_type)
     }
 }
 
+/*
+ * QEMU's work_around_broken_dhclient: a DHCP reply (IPv4 UDP from port 67, normal size)
+ * that still asks for its checksum (a server on this host, e.g. dnsmasq behind the tap)
+ * gets it completed here, because old dhclients read raw frames and drop a UDP checksum
+ * that is only partial. is_dhcp_reply_partial looks at the header and the frame's first
+ * 36 bytes; complete_csum then works on a copy of the frame (size bytes).
+ */
+static bool is_dhcp_reply_partial(const uint8_t *hdr, const uint8_t *head, size_t size)
+{
+    return (hdr[VIRTIO_NET_HDR_FLAGS] & VIRTIO_NET_HDR_F_NEEDS_CSUM) && size > 35 &&
+           size < 1500 && head[12] == 0x08 && head[13] == 0x00 && head[23] == 17 &&
+           head[34] == 0 && head[35] == 67;
+}
+
+static bool complete_csum(const uint8_t *hdr, uint8_t *frame, size_t size)
+{
+    size_t start = hdr[6] | hdr[7] << 8, off = hdr[8] | hdr[9] << 8;
+    if (start >= size || off + 2 > size - start) {
+        return false;
+    }
+    /* The checksum field holds the pseudo-header sum: fold in the rest, complement. */
+    uint32_t sum = 0;
+    for (size_t i = start; i < size; i += 2) {
+        sum += frame[i] << 8 | (i + 1 < size ? frame[i + 1] : 0);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    uint16_t csum = ~sum;
+    if (csum == 0) {
+        csum = 0xffff; /* UDP: zero means "no checksum" */
+    }
+    frame[start + off] = csum >> 8;
+    frame[start + off + 1] = csum;
+    return true;
+}
+
 static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
 {
     VirtIONet *n = nc->opaque;
@@ -238,7 +275,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     size_t base = nc->vnet_hdr ? NET_VNET_HDR_LEN : 0;
     size_t total = iov_total(iov, iovcnt);
     size_t size = total > base ? total - base : 0;
-    uint8_t head[18] = {0};
+    uint8_t head[36] = {0};
     uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
 
     if (!virtio_net_can_receive(nc)) {
@@ -256,6 +293,17 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
         } else if (!virtio_net_gso_ok(n, hdr[VIRTIO_NET_HDR_GSO_TYPE])) {
             nc->dropped++;
             return -1;
+        }
+    }
+    uint8_t fixed[1500];
+    struct iovec fixed_iov = {.iov_base = fixed, .iov_len = size};
+    if (base && is_dhcp_reply_partial(hdr, head, size)) {
+        iov_peek(iov, iovcnt, base, fixed, size);
+        if (complete_csum(hdr, fixed, size)) {
+            hdr[VIRTIO_NET_HDR_FLAGS] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+            iov = &fixed_iov;
+            iovcnt = 1;
+            base = 0;
         }
     }
 

@@ -213,10 +213,24 @@ static uint16_t fold(uint32_t sum)
     return sum;
 }
 
-/* The TCP pseudo-header sum for a segment of tcp_len bytes. */
-static uint32_t pseudo_sum(const uint8_t *ip, size_t tcp_len)
+/* The TCP/UDP pseudo-header sum for a segment of l4_len bytes. */
+static uint32_t pseudo_sum(const uint8_t *ip, size_t l4_len)
 {
-    return sum16(ip + 12, 8, 0) + 6 + tcp_len;
+    return sum16(ip + 12, 8, 0) + ip[9] + l4_len;
+}
+
+/* An IPv4 header for `l4_len` bytes of protocol `proto` from 10.0.0.1 to 10.0.0.2. */
+static void build_ip(uint8_t *ip, uint8_t proto, size_t l4_len)
+{
+    ip[0] = 0x45;
+    put16(ip + 2, IP_HLEN + l4_len);
+    put16(ip + 4, 0x1234);
+    put16(ip + 6, 0x4000); /* DF */
+    ip[8] = 64;
+    ip[9] = proto;
+    static const uint8_t addrs[8] = {10, 0, 0, 1, 10, 0, 0, 2};
+    memcpy(ip + 12, addrs, 8);
+    put16(ip + 10, ~fold(sum16(ip, IP_HLEN, 0)));
 }
 
 /* An IPv4/TCP frame from `src` to `dst` with PAYLOAD bytes; the TCP checksum field holds
@@ -228,15 +242,7 @@ static size_t build_tcp(uint8_t *f, const uint8_t dst[6], const uint8_t src[6])
     memcpy(f + 6, src, 6);
     put16(f + 12, 0x0800);
     uint8_t *ip = f + ETH_HLEN_, *tcp = ip + IP_HLEN;
-    ip[0] = 0x45;
-    put16(ip + 2, IP_HLEN + TCP_HLEN + PAYLOAD);
-    put16(ip + 4, 0x1234);
-    put16(ip + 6, 0x4000); /* DF */
-    ip[8] = 64;
-    ip[9] = 6;
-    static const uint8_t addrs[8] = {10, 0, 0, 1, 10, 0, 0, 2};
-    memcpy(ip + 12, addrs, 8);
-    put16(ip + 10, ~fold(sum16(ip, IP_HLEN, 0)));
+    build_ip(ip, 6, TCP_HLEN + PAYLOAD);
     put16(tcp, 40000);
     put16(tcp + 2, 5001);
     put16(tcp + 4, 0x1000);
@@ -263,13 +269,35 @@ static void tcp_hdr(uint8_t *h, bool gso)
     put_le16(h + H_CSUM_OFFSET, 16);
 }
 
-/* A received IPv4/TCP frame's TCP checksum is complete and right. */
-static void assert_tcp_csum_ok(const uint8_t *f, size_t len)
+/* A UDP datagram of `payload` bytes from port `sport` to 68 (bootpc), its checksum
+ * field holding the pseudo-header sum (NEEDS_CSUM: csum_start 34, csum_offset 6). */
+static size_t build_udp(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], uint16_t sport,
+                        size_t payload)
+{
+    size_t ulen = 8 + payload;
+    memset(f, 0, ETH_HLEN_ + IP_HLEN + ulen);
+    memcpy(f, dst, 6);
+    memcpy(f + 6, src, 6);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + ETH_HLEN_, *udp = ip + IP_HLEN;
+    build_ip(ip, 17, ulen);
+    put16(udp, sport);
+    put16(udp + 2, 68);
+    put16(udp + 4, ulen);
+    for (size_t i = 0; i < payload; i++) {
+        udp[8 + i] = i * 5 + 1;
+    }
+    put16(udp + 6, fold(pseudo_sum(ip, ulen)));
+    return ETH_HLEN_ + IP_HLEN + ulen;
+}
+
+/* A received IPv4 frame's TCP or UDP checksum is complete and right. */
+static void assert_l4_csum_ok(const uint8_t *f, size_t len)
 {
     const uint8_t *ip = f + ETH_HLEN_;
-    size_t tcp_len = get16(ip + 2) - IP_HLEN;
-    g_assert_cmpuint(ETH_HLEN_ + IP_HLEN + tcp_len, <=, len);
-    g_assert_cmphex(fold(sum16(ip + IP_HLEN, tcp_len, pseudo_sum(ip, tcp_len))), ==, 0xffff);
+    size_t l4_len = get16(ip + 2) - IP_HLEN;
+    g_assert_cmpuint(ETH_HLEN_ + IP_HLEN + l4_len, <=, len);
+    g_assert_cmphex(fold(sum16(ip + IP_HLEN, l4_len, pseudo_sum(ip, l4_len))), ==, 0xffff);
 }
 
 /* ---- tests ------------------------------------------------------------------------------- */
@@ -397,7 +425,7 @@ static void rx_gso(Wire *w, QVirtioNet *n, bool whole)
         g_assert_cmpuint(glen, ==, HDRS + seg[i]);
         static const uint8_t zero[10] = {0}; /* flags .. csum_offset */
         g_assert_cmpmem(gh, sizeof(zero), zero, sizeof(zero));
-        assert_tcp_csum_ok(got, glen);
+        assert_l4_csum_ok(got, glen);
         g_assert_cmpmem(got + HDRS, seg[i], f + HDRS + i * MSS, seg[i]);
     }
 }
@@ -410,6 +438,40 @@ static void test_rx_gso(gconstpointer taken)
     Rig r;
     rig_start(&r, QVNET_ALL_FEATURES | (taken ? QVNET_OFFLOAD_FEATURES : 0));
     rx_gso(&r.w, r.n, taken != NULL);
+    rig_stop(&r);
+}
+
+/*
+ * A partial checksum reaches a guest with GUEST_CSUM as NEEDS_CSUM, except in a DHCP reply
+ * (UDP from port 67): tern completes that one, as QEMU does for old dhclients.
+ */
+static void test_rx_csum_and_dhcp(void)
+{
+    NEED_NETNS();
+    Rig r;
+    rig_start(&r, QVNET_ALL_FEATURES | QVNET_OFFLOAD_FEATURES);
+    uint8_t f[1500], h[QVNET_HDR_LEN], got[RX_BUF], gh[QVNET_HDR_LEN];
+    for (int i = 0; i < 2; i++) {
+        qvnet_rx_post(r.n, RX_BUF);
+    }
+    memset(h, 0, sizeof(h));
+    h[H_FLAGS] = F_NEEDS_CSUM;
+    put_le16(h + H_CSUM_START, ETH_HLEN_ + IP_HLEN);
+    put_le16(h + H_CSUM_OFFSET, 6);
+
+    size_t len = build_udp(f, guest_mac, peer_mac, 53, 301);
+    wire_send(&r.w, h, f, len);
+    g_assert_cmpuint(qvnet_rx_wait_hdr(r.n, gh, got, sizeof(got)), ==, len);
+    g_assert_cmphex(gh[H_FLAGS], ==, F_NEEDS_CSUM);
+    g_assert_cmpuint(le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
+    g_assert_cmpuint(le16(gh + H_CSUM_OFFSET), ==, 6);
+    g_assert_cmpmem(got, len, f, len);
+
+    len = build_udp(f, guest_mac, peer_mac, 67, 301);
+    wire_send(&r.w, h, f, len);
+    g_assert_cmpuint(qvnet_rx_wait_hdr(r.n, gh, got, sizeof(got)), ==, len);
+    g_assert_cmphex(gh[H_FLAGS], ==, 0);
+    assert_l4_csum_ok(got, len);
     rig_stop(&r);
 }
 
@@ -447,5 +509,6 @@ int main(int argc, char **argv)
     g_test_add_data_func("/virtio-net-offload/rx-gso-whole", "taken", test_rx_gso);
     g_test_add_data_func("/virtio-net-offload/rx-gso-segmented", NULL, test_rx_gso);
     g_test_add_func("/virtio-net-offload/rx-gso-after-migration", test_rx_gso_after_migration);
+    g_test_add_func("/virtio-net-offload/rx-csum-and-dhcp", test_rx_csum_and_dhcp);
     return g_test_run();
 }
