@@ -86,7 +86,13 @@ OUTFILE=${OUTFILE:-$LAB/logs/$NAME.ttyS1}
 
 TMP=$(mktemp -d)
 QPID=
+UNSTICK_PID=
 finish() {
+    if [ -n "$UNSTICK_PID" ]; then
+        kill "$UNSTICK_PID" 2>/dev/null
+        wait "$UNSTICK_PID" 2>/dev/null
+        UNSTICK_PID=
+    fi
     if [ -n "$QPID" ]; then
         if kill -0 "$QPID" 2>/dev/null; then
             kill -TERM "$QPID" 2>/dev/null
@@ -166,6 +172,40 @@ lab_cpu_state() {
         [ $i = 1 ] && sleep 2
     done
 }
+
+# lab_unstick: QEMU 7.2's TCG, emulating SVM for the lab's nested KVM, now and then
+# leaves a pending interrupt undelivered while the lab's CPU halts (seen: the LAPIC
+# timer's vector in IRR, HLT=1, IF=1, for minutes): the lab freezes until some other
+# interrupt arrives. Watch for exactly that, the CPU halted with an IRR bit set in two
+# looks a second apart, and deliver a harmless interrupt (a Shift key press through
+# the i8042 and the IOAPIC), which makes QEMU re-evaluate the APIC and wake the CPU.
+# Each wake-up is reported as a "# lab:" comment and in the console log.
+lab_unstick() {
+    local seen=0 out msg sp=
+    trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; exit 0' TERM
+    while kill -0 "$QPID" 2>/dev/null; do
+        sleep 1 &
+        sp=$!
+        wait "$sp"
+        sp=
+        out=$(printf 'info registers\ninfo lapic\n' |
+              socat -t 1 - "UNIX-CONNECT:$TMP/monitor" 2>/dev/null | tr -d '\r')
+        if grep -q 'HLT=1' <<< "$out" && grep -Eq '^IRR[[:space:]]+[0-9]' <<< "$out"; then
+            seen=$((seen + 1))
+        else
+            seen=0
+        fi
+        if [ $seen -ge 2 ]; then
+            msg="lab: its CPU was halted with interrupt $(grep -E '^IRR' <<< "$out" | awk '{print $2}') pending (QEMU TCG lost wake-up); woke it with a key press at $(secs "$(ms_since)")s"
+            printf 'sendkey shift\n' | socat -t 1 - "UNIX-CONNECT:$TMP/monitor" >/dev/null 2>&1
+            echo "run-$msg" >> "$LOG"
+            echo "# $msg"
+            seen=0
+        fi
+    done
+}
+lab_unstick &
+UNSTICK_PID=$!
 
 status=
 first_lab_ms=
