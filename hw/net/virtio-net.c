@@ -415,18 +415,20 @@ static void virtio_net_flush_tx(VirtIONet *n)
             break;
         }
         /* With headers to the backend the guest's goes along (its checksum and GSO
-         * requests: the kernel carries them out); otherwise the frame alone. */
+         * requests: the kernel carries them out); otherwise the frame alone. Sent
+         * straight from guest RAM: the backend writes it or its queue copies it before
+         * the buffer goes back to the guest. */
         size_t skip = n->nc->vnet_hdr ? 0 : VIRTIO_NET_HDR_LEN;
         size_t size = elem->out_len - VIRTIO_NET_HDR_LEN;
-        if (size <= NET_FRAME_MAX) {
-            size_t len = elem->out_len - skip;
-            uint8_t *buf = g_malloc(len ? len : 1);
-            if (virtqueue_elem_read(&n->vdev, elem, skip, buf, len) == len) {
-                uint8_t *frame = buf + (VIRTIO_NET_HDR_LEN - skip);
-                virtio_net_learn_tx(n, frame, size);
-                net_send_buf(n->nc, buf, len);
-            }
-            g_free(buf);
+        struct iovec iov[VIRTQUEUE_MAX_SIZE];
+        int cnt;
+        if (size <= NET_FRAME_MAX &&
+            (cnt = virtqueue_elem_map_out(&n->vdev, elem, skip, iov, G_N_ELEMENTS(iov))) >= 0) {
+            uint8_t head[18];
+            size_t hl = MIN(sizeof(head), size);
+            iov_peek(iov, cnt, VIRTIO_NET_HDR_LEN - skip, head, hl);
+            virtio_net_learn_tx(n, head, hl);
+            net_send(n->nc, iov, cnt);
         }
         virtqueue_push(vq, elem, 0);
         virtqueue_elem_free(elem);

@@ -152,8 +152,10 @@ static int vq_walk_chain(VirtQueue *vq, uint16_t head, VirtqSeg *segs, unsigned 
             return -1;
         }
         if (d.addr & 15 || guest_ram_ptr(d.addr, d.len) == NULL) {
-            virtio_error(vdev, "queue %u: indirect table at 0x%" G_GINT64_MODIFIER
-                         "x is misaligned or outside guest RAM", vq->index, d.addr);
+            virtio_error(vdev,
+                         "queue %u: indirect table at 0x%" G_GINT64_MODIFIER
+                         "x is misaligned or outside guest RAM",
+                         vq->index, d.addr);
             return -1;
         }
         table = d.addr;
@@ -166,8 +168,9 @@ static int vq_walk_chain(VirtQueue *vq, uint16_t head, VirtqSeg *segs, unsigned 
     }
     for (;;) {
         if (d.flags & VRING_DESC_F_INDIRECT) {
-            virtio_error(vdev, indirect ? "queue %u: indirect descriptor inside an indirect table"
-                                        : "queue %u: indirect descriptor inside a chain",
+            virtio_error(vdev,
+                         indirect ? "queue %u: indirect descriptor inside an indirect table"
+                                  : "queue %u: indirect descriptor inside a chain",
                          vq->index);
             return -1;
         }
@@ -182,7 +185,8 @@ static int vq_walk_chain(VirtQueue *vq, uint16_t head, VirtqSeg *segs, unsigned 
             return -1;
         }
         if (d.addr + d.len < d.addr || guest_ram_ptr(d.addr, d.len) == NULL) {
-            virtio_error(vdev, "queue %u: buffer 0x%" G_GINT64_MODIFIER "x+%u outside guest RAM",
+            virtio_error(vdev,
+                         "queue %u: buffer 0x%" G_GINT64_MODIFIER "x+%u outside guest RAM",
                          vq->index, d.addr, d.len);
             return -1;
         }
@@ -390,14 +394,40 @@ static size_t vq_elem_copy(VirtIODevice *vdev, const VirtqSeg *segs, unsigned ns
     return done;
 }
 
+int virtqueue_elem_map_out(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
+                           struct iovec *iov, int max)
+{
+    int n = 0;
+    for (unsigned k = 0; k < elem->out_num; k++) {
+        const VirtqSeg *seg = &elem->out[k];
+        if (offset >= seg->len) {
+            offset -= seg->len;
+            continue;
+        }
+        uint64_t gpa = seg->addr + offset, len = seg->len - offset;
+        /* A zero-length read is the transport's permission check (bus mastering). */
+        void *host = virtio_dma_read(vdev, gpa, NULL, 0) ? guest_ram_ptr(gpa, len) : NULL;
+        if (!host) {
+            virtio_error(vdev, "buffer at 0x%" G_GINT64_MODIFIER "x unreachable", gpa);
+            return -1;
+        }
+        if (n == max) {
+            return -1;
+        }
+        iov[n++] = (struct iovec){.iov_base = host, .iov_len = len};
+        offset = 0;
+    }
+    return n;
+}
+
 size_t virtqueue_elem_read(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
                            void *buf, size_t len)
 {
     return vq_elem_copy(vdev, elem->out, elem->out_num, offset, buf, len, false);
 }
 
-size_t virtqueue_elem_write(VirtIODevice *vdev, const VirtQueueElement *elem,
-                            uint64_t offset, const void *buf, size_t len)
+size_t virtqueue_elem_write(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
+                            const void *buf, size_t len)
 {
     return vq_elem_copy(vdev, elem->in, elem->in_num, offset, (uint8_t *)buf, len, true);
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "migration/vmstate.h"
 
 /* Device status bits (virtio 1.x, 2.1). */
@@ -120,8 +121,8 @@ typedef struct VirtioTransportOps {
 struct VirtIODevice {
     const char *name; /* for messages: the device id or model */
     uint16_t device_id;
-    uint64_t host_features;  /* offered */
-    uint64_t guest_features; /* accepted (valid once FEATURES_OK) */
+    uint64_t host_features;   /* offered */
+    uint64_t guest_features;  /* accepted (valid once FEATURES_OK) */
     uint64_t driver_features; /* as the driver wrote them, not yet accepted */
     uint8_t status;
     uint8_t isr;
@@ -227,11 +228,17 @@ void virtqueue_set_notification(VirtQueue *vq, bool enable);
 /* Decide whether adding to the used ring since the last interrupt needs one. */
 bool virtqueue_should_notify(VirtQueue *vq);
 void virtqueue_reset(VirtQueue *vq);
+/* The device-readable bytes of `elem` from `offset` on, as host iovecs pointing straight
+ * into guest RAM (no copy; valid until the element is pushed back): at most `max`
+ * entries. Returns the count, or -1 when the device may not read guest memory now (bus
+ * mastering off: virtio_error says so) or `max` is too small. */
+int virtqueue_elem_map_out(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
+                           struct iovec *iov, int max);
 /* Copy between an element's segments and a flat buffer; returns bytes copied (short
  * when the element ends first, or 0 with the device marked broken on a DMA error). */
 size_t virtqueue_elem_read(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
                            void *buf, size_t len);
-size_t virtqueue_elem_write(VirtIODevice *vdev, const VirtQueueElement *elem,
-                            uint64_t offset, const void *buf, size_t len);
+size_t virtqueue_elem_write(VirtIODevice *vdev, const VirtQueueElement *elem, uint64_t offset,
+                            const void *buf, size_t len);
 
 #endif
