@@ -17,7 +17,7 @@
 # LAB_TESTS (default /tests: tests/lab/tests, for qmp), BENCH_LIB (default
 # /bench), BENCH_RUNS (default 3), BENCH_NET_SECONDS (default 3),
 # BENCH_NET_QEMU_OFFLOADS (on: QEMU's defaults; off: QEMU without checksum
-# and segmentation offloads, like tern). VAR=VALUE arguments set them too.
+# and segmentation offloads, for reference). VAR=VALUE arguments set them too.
 # Needs root, iproute2, socat. Output: bench/lab/lib.sh's protocol.
 set -u
 for a in "$@"; do case $a in *=*) export "${a?}" ;; esac; done
