@@ -117,8 +117,6 @@ static void virtio_net_set_features(VirtIODevice *vdev, uint64_t f)
     memset(n->vlans, (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN)) ? 0 : 0xff, sizeof(n->vlans));
 }
 
-static void virtio_net_flush_tx(VirtIONet *n);
-
 static void virtio_net_set_status(VirtIODevice *vdev, uint8_t old)
 {
     VirtIONet *n = virtio_net_of(vdev);
@@ -367,13 +365,60 @@ static void virtio_net_handle_rx(VirtIODevice *vdev, VirtQueue *vq)
 
 /* ---- transmit ----------------------------------------------------------------------- */
 
+/*
+ * Transmit with the guest's notifications off while there is work (as QEMU's tx=bh): a
+ * kick turns them off and runs, so the guest queues further frames without exiting
+ * again; a run sends up to a queue's worth and goes on in the next main-loop iteration
+ * while frames remain, and only an empty queue turns notifications back on (then looks
+ * once more, for a frame that raced with that). The kick's own run is immediate: a
+ * frame leaves before the kick's MMIO write completes (qtest relies on it).
+ */
+typedef enum {
+    TX_EMPTY, /* the queue is empty */
+    TX_MORE,  /* the budget is spent, frames remain */
+    TX_WAIT,  /* cannot go on now: backend full (send_ready resumes), VM stopped or the
+               * driver not ready (the start resumes) */
+} TxResult;
+
+static TxResult virtio_net_flush_tx(VirtIONet *n);
+static void virtio_net_tx_run(VirtIONet *n);
+
 static gboolean virtio_net_tx_bh(gpointer opaque)
 {
     VirtIONet *n = opaque;
     g_source_unref(n->tx_bh);
     n->tx_bh = NULL;
-    virtio_net_flush_tx(n);
+    virtio_net_tx_run(n);
     return G_SOURCE_REMOVE;
+}
+
+static void virtio_net_tx_schedule(VirtIONet *n)
+{
+    if (!n->tx_bh) {
+        n->tx_bh = g_idle_source_new();
+        g_source_set_priority(n->tx_bh, G_PRIORITY_DEFAULT); /* as fds and timers */
+        g_source_set_callback(n->tx_bh, virtio_net_tx_bh, n, NULL);
+        g_source_attach(n->tx_bh, main_loop_context());
+    }
+}
+
+static void virtio_net_tx_run(VirtIONet *n)
+{
+    VirtQueue *vq = n->tx_vq;
+    switch (virtio_net_flush_tx(n)) {
+    case TX_MORE:
+        virtio_net_tx_schedule(n);
+        break;
+    case TX_WAIT:
+        break;
+    case TX_EMPTY:
+        virtqueue_set_notification(vq, true);
+        if (!virtqueue_empty(vq)) {
+            virtqueue_set_notification(vq, false);
+            virtio_net_tx_schedule(n);
+        }
+        break;
+    }
 }
 
 /* Whether the backend asked us to wait (its queue is full); send_ready resumes. */
@@ -383,27 +428,28 @@ static bool virtio_net_tx_blocked(VirtIONet *n)
     return nc->peer && !nc->link_down && !nc->peer->link_down && !net_can_send(nc);
 }
 
-static void virtio_net_flush_tx(VirtIONet *n)
+static TxResult virtio_net_flush_tx(VirtIONet *n)
 {
     VirtQueue *vq = n->tx_vq;
     unsigned budget = vq->num;
     bool sent = false;
+    TxResult r = TX_EMPTY;
 
-    if (!virtio_driver_ok(&n->vdev) || !runstate_is_running()) {
-        return;
+    if (!virtio_driver_ok(&n->vdev) || !runstate_is_running() || !vq->enabled) {
+        return TX_WAIT;
     }
-    while (!virtio_net_tx_blocked(n)) {
+    for (;;) {
+        if (virtio_net_tx_blocked(n)) {
+            r = TX_WAIT;
+            break;
+        }
         if (budget-- == 0) {
-            /* A long burst: let the main loop breathe, then go on. */
-            if (!n->tx_bh) {
-                n->tx_bh = g_idle_source_new();
-                g_source_set_callback(n->tx_bh, virtio_net_tx_bh, n, NULL);
-                g_source_attach(n->tx_bh, main_loop_context());
-            }
+            r = TX_MORE; /* a long burst: let the main loop breathe, then go on */
             break;
         }
         VirtQueueElement *elem = virtqueue_pop(vq);
         if (!elem) {
+            r = n->vdev.broken ? TX_WAIT : TX_EMPTY;
             break;
         }
         if (elem->in_num || elem->out_len < VIRTIO_NET_HDR_LEN) {
@@ -412,6 +458,7 @@ static void virtio_net_flush_tx(VirtIONet *n)
                          "the header",
                          elem->index);
             virtqueue_elem_free(elem);
+            r = TX_WAIT; /* broken until the driver resets it */
             break;
         }
         /* With headers to the backend the guest's goes along (its checksum and GSO
@@ -437,16 +484,18 @@ static void virtio_net_flush_tx(VirtIONet *n)
     if (sent) {
         virtio_notify(&n->vdev, vq);
     }
+    return r;
 }
 
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
-    virtio_net_flush_tx(virtio_net_of(vdev));
+    virtqueue_set_notification(vq, false);
+    virtio_net_tx_run(virtio_net_of(vdev));
 }
 
 static void virtio_net_send_ready(NetClientState *nc)
 {
-    virtio_net_flush_tx(nc->opaque);
+    virtio_net_tx_run(nc->opaque);
 }
 
 /* ---- link, run state, client -------------------------------------------------------- */
@@ -477,7 +526,7 @@ static void virtio_net_vm_state_change(void *opaque, bool running, RunState stat
             virtio_net_handle_ctrl(&n->vdev, n->ctrl_vq);
         }
         net_client_flush(n->nc);
-        virtio_net_flush_tx(n);
+        virtio_net_tx_run(n);
     }
 }
 
