@@ -139,6 +139,9 @@ static void virtio_net_reset(VirtIODevice *vdev)
         g_source_unref(n->tx_bh);
         n->tx_bh = NULL;
     }
+    if (n->tx_irq) {
+        timer_del(n->tx_irq);
+    }
     net_client_purge(n->nc);
 }
 
@@ -366,12 +369,13 @@ static void virtio_net_handle_rx(VirtIODevice *vdev, VirtQueue *vq)
 /* ---- transmit ----------------------------------------------------------------------- */
 
 /*
- * Transmit with the guest's notifications off while there is work (as QEMU's tx=bh): a
- * kick turns them off and runs, so the guest queues further frames without exiting
- * again; a run sends up to a queue's worth and goes on in the next main-loop iteration
- * while frames remain, and only an empty queue turns notifications back on (then looks
- * once more, for a frame that raced with that). The kick's own run is immediate: a
- * frame leaves before the kick's MMIO write completes (qtest relies on it).
+ * Transmit runs from the main loop, not from the kick (QEMU's tx=bh): a kick turns the
+ * guest's notifications off and schedules a run, so the guest goes on queueing frames
+ * without exiting again and a run finds a batch; a run sends up to a queue's worth and
+ * goes on in the next main-loop iteration while frames remain, and only an empty queue
+ * turns notifications back on (then looks once more, for a frame that raced with that).
+ * Measured in the lab: running at the kick instead handled one small packet per kick
+ * and interrupt, and the guest sent a tenth as many.
  */
 typedef enum {
     TX_EMPTY, /* the queue is empty */
@@ -419,6 +423,36 @@ static void virtio_net_tx_run(VirtIONet *n)
         }
         break;
     }
+}
+
+/*
+ * Transmit interrupts while the guest streams: at most one per TX_IRQ_GAP_NS. A guest
+ * sending small packets one kick at a time otherwise gets an interrupt per packet (its
+ * ring never fills, so it asks for the next completion each time) and spends its time
+ * taking them; it frees completed buffers in its transmit routine anyway, and a guest
+ * waiting for room gets the interrupt at most one gap later. A lone frame's interrupt is
+ * not delayed. A stop raises a held interrupt at once (before the state is saved).
+ */
+#define TX_IRQ_GAP_NS 200000
+
+static void virtio_net_tx_irq_fire(void *opaque)
+{
+    VirtIONet *n = opaque;
+    n->tx_irq_last = clock_get_ns(TERN_CLOCK_REALTIME);
+    virtio_notify(&n->vdev, n->tx_vq);
+}
+
+static void virtio_net_tx_irq(VirtIONet *n)
+{
+    int64_t now = clock_get_ns(TERN_CLOCK_REALTIME);
+    if (timer_pending(n->tx_irq)) {
+        return; /* the one held back covers these frames too */
+    }
+    if (now - n->tx_irq_last < TX_IRQ_GAP_NS) {
+        timer_mod_ns(n->tx_irq, n->tx_irq_last + TX_IRQ_GAP_NS);
+        return;
+    }
+    virtio_net_tx_irq_fire(n);
 }
 
 /* Whether the backend asked us to wait (its queue is full); send_ready resumes. */
@@ -482,7 +516,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n)
         sent = true;
     }
     if (sent) {
-        virtio_notify(&n->vdev, vq);
+        virtio_net_tx_irq(n);
     }
     return r;
 }
@@ -490,7 +524,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n)
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
     virtqueue_set_notification(vq, false);
-    virtio_net_tx_run(virtio_net_of(vdev));
+    virtio_net_tx_schedule(virtio_net_of(vdev));
 }
 
 static void virtio_net_send_ready(NetClientState *nc)
@@ -527,6 +561,10 @@ static void virtio_net_vm_state_change(void *opaque, bool running, RunState stat
         }
         net_client_flush(n->nc);
         virtio_net_tx_run(n);
+    }
+    if (!running && timer_pending(n->tx_irq)) {
+        timer_del(n->tx_irq);
+        virtio_net_tx_irq_fire(n);
     }
 }
 
@@ -827,6 +865,7 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     }
     virtio_reset(&n->vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
+    n->tx_irq = timer_new(TERN_CLOCK_REALTIME, virtio_net_tx_irq_fire, n);
     n->vmstate = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
     g_autofree char *path = pci_device_path(&n->proxy.pci);
     g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);

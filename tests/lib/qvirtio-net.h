@@ -115,8 +115,9 @@ ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms);
 void qvnet_backend_expect(int fd, const void *want, size_t len);
 /* ... FACTS.md's RARP announce frame for (mac, vlan). */
 void qvnet_backend_expect_rarp(int fd, const uint8_t mac[6], uint16_t vlan);
-/* No frame within `ms`. tern writes a frame before it answers the qtest command that
- * caused it, so a short wait proves there is none. */
+/* No frame within `ms`. tern writes a frame it builds itself (RARP) before it answers
+ * the qtest command that caused it, and a frame the guest transmits within a main-loop
+ * iteration of the kick, so a short wait (tens of ms) proves there is none. */
 void qvnet_backend_expect_none(int fd, int ms);
 
 /* Build an Ethernet frame: dst, src, optional 802.1Q tag (vlan > 0), ethertype,
