@@ -163,7 +163,7 @@ static bool enqueue(NetClientState *to, const struct iovec *iov, int iovcnt, siz
     return true;
 }
 
-static size_t iov_size(const struct iovec *iov, int iovcnt)
+size_t net_iov_size(const struct iovec *iov, int iovcnt)
 {
     size_t len = 0;
     for (int i = 0; i < iovcnt; i++) {
@@ -175,7 +175,7 @@ static size_t iov_size(const struct iovec *iov, int iovcnt)
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt)
 {
     NetClientState *to = from->peer;
-    size_t len = iov_size(iov, iovcnt);
+    size_t len = net_iov_size(iov, iovcnt);
     if (!to) {
         from->dropped++;
         return false;

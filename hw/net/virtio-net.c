@@ -164,15 +164,6 @@ static bool virtio_net_can_receive(NetClientState *nc)
     return virtio_driver_ok(&n->vdev) && n->rx_vq->enabled && runstate_is_running();
 }
 
-static size_t iov_total(const struct iovec *iov, int iovcnt)
-{
-    size_t len = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        len += iov[i].iov_len;
-    }
-    return len;
-}
-
 /* Write frame bytes [from, from + len) into elem's writable part at `at`. */
 static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
                     const struct iovec *iov, int iovcnt, size_t from, size_t len)
@@ -275,7 +266,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     VirtQueue *vq = n->rx_vq;
     /* With headers from the backend, the frame proper starts after one. */
     size_t base = nc->vnet_hdr ? NET_VNET_HDR_LEN : 0;
-    size_t total = iov_total(iov, iovcnt);
+    size_t total = net_iov_size(iov, iovcnt);
     size_t size = total > base ? total - base : 0;
     uint8_t head[36] = {0};
     uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};

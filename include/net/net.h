@@ -117,6 +117,8 @@ bool net_client_connect(NetClientState *nic, NetClientState *backend, GError **e
  * the peer's queue is full or it has none / link down. Returns true unless dropped. */
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt);
 bool net_send_buf(NetClientState *from, const void *buf, size_t len);
+/* The bytes in a frame's iovec. */
+size_t net_iov_size(const struct iovec *iov, int iovcnt);
 /* A frame the VMM built itself (RARP): plain Ethernet, given an all-zero virtio_net_hdr
  * when the pair carries headers. */
 bool net_send_plain(NetClientState *from, const void *buf, size_t len);
