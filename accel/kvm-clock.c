@@ -70,8 +70,7 @@ static int tsc_msr(KvmVcpu *v, unsigned long req, uint64_t *value, int64_t *at, 
     return rc == 1 ? 0 : rc < 0 ? rc : -EINVAL;
 }
 
-/* Move a vCPU's TSC by -cycles through its offset; false when KVM cannot. */
-static bool tsc_offset_sub(KvmVcpu *v, int64_t cycles)
+bool kvm_vcpu_tsc_offset_sub(KvmVcpu *v, int64_t cycles)
 {
     uint64_t off = 0;
     struct kvm_device_attr a = {
@@ -161,7 +160,8 @@ static bool tsc_restore(KvmState *s, int64_t *at, int64_t *took)
     }
     for (unsigned i = 0; i < s->ncpus; i++) {
         KvmVcpu *v = &s->vcpus[i];
-        if (!v->tsc_valid || (offsets && tsc_offset_sub(v, (int64_t)(now - ref->tsc)))) {
+        if (!v->tsc_valid ||
+            (offsets && kvm_vcpu_tsc_offset_sub(v, (int64_t)(now - ref->tsc)))) {
             continue;
         }
         offsets = false;
@@ -192,7 +192,7 @@ static int64_t clock_restore(KvmState *s, bool *offsets)
         KvmVcpu *v = &s->vcpus[i];
         int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
         if (*offsets && v->tsc_valid && khz > 0) {
-            tsc_offset_sub(v, ns_to_cycles(t3 - t1, khz));
+            kvm_vcpu_tsc_offset_sub(v, ns_to_cycles(t3 - t1, khz));
         }
     }
     return MAX(took1, took3);

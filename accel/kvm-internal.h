@@ -25,8 +25,8 @@ typedef struct KvmVcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool thread_started;
-    bool parked;       /* not in KVM_RUN and will not enter it until told; under s->lock */
-    bool kick_pending; /* under s->lock */
+    bool parked;        /* not in KVM_RUN and will not enter it until told; under s->lock */
+    bool kick_pending;  /* under s->lock */
     bool guest_stopped; /* this vCPU asked for a shutdown/reset: never runs again */
     /* The last exit was I/O or MMIO: KVM finishes the instruction only on the next
      * KVM_RUN, so the vCPU re-enters (with immediate_exit) before it parks. vCPU thread. */
@@ -34,7 +34,7 @@ typedef struct KvmVcpu {
     struct kvm_cpuid2 *cpuid; /* the table KVM_SET_CPUID2 gave it */
     uint64_t tsc;             /* IA32_TSC frozen with kvm-clock (KvmState.clock_saved) */
     bool tsc_valid;
-    KvmCpuState *state;       /* its migration section (kvm-cpu-state.c) */
+    KvmCpuState *state; /* its migration section (kvm-cpu-state.c) */
 } KvmVcpu;
 
 struct KvmState {
@@ -92,6 +92,9 @@ void kvm_vcpus_destroy(KvmState *s);
  * the frozen ones), consistent with each other. */
 void kvm_clock_freeze(KvmState *s);
 void kvm_clock_thaw(KvmState *s);
+/* Move a vCPU's TSC by -cycles through its offset (KVM_VCPU_TSC_OFFSET); false when KVM
+ * cannot. */
+bool kvm_vcpu_tsc_offset_sub(KvmVcpu *v, int64_t cycles);
 #define MSR_IA32_TSC 0x10
 struct KvmBootEntry;
 bool kvm_vcpu_set_boot_entry(KvmVcpu *v, const struct KvmBootEntry *e, GError **errp);

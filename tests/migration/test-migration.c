@@ -122,9 +122,7 @@ static void migrate_and_check(QTestState *src, QTestState *dst, const char *uri)
     QmpClient *sq = qtest_qmp(src), *dq = qtest_qmp(dst);
     fill_ram(src, 1);
     mig_assert_runstate(dq, "inmigrate");
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
+    g_autoptr(JsonObject) end = mig_migrate_until_end(sq, uri, "completed");
     JsonObject *ram = json_object_get_object_member(end, "ram");
     g_assert_cmpint(json_object_get_int_member(ram, "total"), ==, RAM_SIZE);
     g_assert_cmpint(json_object_get_int_member(ram, "remaining"), ==, 0);
@@ -199,7 +197,8 @@ static void test_exec(void)
     data[0] ^= 0xff;
     data[12] = 0x7f; /* the configuration record's type */
     g_assert_true(g_file_set_contents(bad, data, len, NULL));
-    mig_assert_dst_failed(start_dst(in_bad, NULL), "record 0x7f before the configuration record");
+    mig_assert_dst_failed(start_dst(in_bad, NULL),
+                          "record 0x7f before the configuration record");
 
     /* A destination with a different RAM size refuses the configuration. */
     QTestState *small = qtest_initf("-machine none -m 4 -incoming 'exec:cat %s'", file);
@@ -260,9 +259,7 @@ static void test_dst_paused(void)
     QmpClient *sq = qtest_qmp(src), *dq = qtest_qmp(dst);
     mig_enable_events(sq);
     mig_enable_events(dq);
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
+    g_autoptr(JsonObject) end = mig_migrate_until_end(sq, uri, "completed");
     mig_wait_runstate(dq, "prelaunch-migrate");
     g_autofree char *dst_status = mig_status(dq);
     g_assert_cmpstr(dst_status, ==, "completed");
@@ -344,9 +341,7 @@ static void test_cancel(void)
     g_autofree char *path = sock_path(src, "final.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst(uri, NULL);
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "completed");
+    g_autoptr(JsonObject) end = mig_migrate_until_end(sq, uri, "completed");
     mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 3);
     qtest_quit(dst);
@@ -421,9 +416,7 @@ static void test_dst_killed(void)
 
     set_bandwidth(sq, 0);
     dst = start_dst(uri, NULL);
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end2 = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end2, "status"), ==, "completed");
+    g_autoptr(JsonObject) end2 = mig_migrate_until_end(sq, uri, "completed");
     mig_wait_runstate(qtest_qmp(dst), "running");
     check_ram(dst, 4);
     qtest_quit(dst);
@@ -509,9 +502,7 @@ static void test_connect_refused(void)
     QmpClient *sq = qtest_qmp(src);
     g_autofree char *path = sock_path(src, "nobody.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
+    g_autoptr(JsonObject) end = mig_migrate_until_end(sq, uri, "failed");
     g_assert_nonnull(
         strstr(json_object_get_string_member(end, "error-desc"), "Failed to connect to"));
     mig_assert_runstate(sq, "running");
@@ -545,9 +536,7 @@ static void test_refused_by_destination(void)
     g_autofree char *path = sock_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
     QTestState *dst = start_dst_on("-machine none -m 16", uri, NULL);
-    mig_migrate(sq, uri);
-    g_autoptr(JsonObject) end = mig_wait_end(sq);
-    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
+    g_autoptr(JsonObject) end = mig_migrate_until_end(sq, uri, "failed");
     g_assert_nonnull(strstr(json_object_get_string_member(end, "error-desc"),
                             "the destination refused the stream: configuration"));
     mig_assert_runstate(sq, "running");

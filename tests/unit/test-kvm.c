@@ -123,10 +123,10 @@ static uint32_t guest_counter(void)
 
 /* out 0x42 to the test port, then count forever at COUNTER. */
 static const uint8_t count_loop[] = {
-    0xb0, 0x42,                         /* mov $0x42, %al */
-    0xe6, TEST_PORT,                    /* out %al, $0x10 */
-    0xff, 0x05, 0x00, 0x20, 0x00, 0x00, /* incl 0x2000 */
-    0xeb, 0xf8,                         /* jmp back to incl */
+    0xb0, 0x42,                              /* mov $0x42, %al */
+    0xe6, TEST_PORT,                         /* out %al, $0x10 */
+    0xff, 0x05,      0x00, 0x20, 0x00, 0x00, /* incl 0x2000 */
+    0xeb, 0xf8,                              /* jmp back to incl */
 };
 
 static void start_vm(void)
@@ -201,21 +201,12 @@ static uint64_t msr_get(uint32_t index);
 static bool tsc_offset_honoured(void)
 {
     KvmVcpu *v = &kvm_state_get()->vcpus[0];
-    uint64_t off = 0;
-    struct kvm_device_attr a = {
-        .group = KVM_VCPU_TSC_CTRL,
-        .attr = KVM_VCPU_TSC_OFFSET,
-        .addr = (uintptr_t)&off,
-    };
-    if (kvm_vcpu_ioctl(v, KVM_GET_DEVICE_ATTR, &a) < 0) {
+    uint64_t before = msr_get(0x10);
+    if (!kvm_vcpu_tsc_offset_sub(v, -(1LL << 40))) {
         return false;
     }
-    uint64_t before = msr_get(0x10);
-    off += 1ULL << 40;
-    kvm_vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &a);
     uint64_t after = msr_get(0x10);
-    off -= 1ULL << 40;
-    kvm_vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &a);
+    kvm_vcpu_tsc_offset_sub(v, 1LL << 40);
     return after - before > 1ULL << 39;
 }
 
@@ -311,10 +302,18 @@ static void test_acpi_poweroff_child(void)
 {
     const uint16_t v = (ACPI_SLP_TYP_S5 << 10) | (1 << 13);
     const uint8_t code[] = {
-        0x66, 0xba, ACPI_PM1A_CNT & 0xff, ACPI_PM1A_CNT >> 8, /* mov $PM1A_CNT, %dx */
-        0x66, 0xb8, v & 0xff, v >> 8,                         /* mov $v, %ax */
-        0x66, 0xef,                                           /* out %ax, %dx */
-        0xeb, 0xfe,                                           /* jmp . */
+        0x66,
+        0xba,
+        ACPI_PM1A_CNT & 0xff,
+        ACPI_PM1A_CNT >> 8, /* mov $PM1A_CNT, %dx */
+        0x66,
+        0xb8,
+        v & 0xff,
+        v >> 8, /* mov $v, %ax */
+        0x66,
+        0xef, /* out %ax, %dx */
+        0xeb,
+        0xfe, /* jmp . */
     };
     run_until_shutdown(code, sizeof(code), "guest-shutdown");
 }
@@ -327,10 +326,15 @@ static void test_acpi_poweroff(void)
 static void test_acpi_reset_child(void)
 {
     const uint8_t code[] = {
-        0x66, 0xba, ACPI_RESET_REG & 0xff, ACPI_RESET_REG >> 8, /* mov $RESET, %dx */
-        0xb0, ACPI_RESET_VALUE,                                 /* mov $6, %al */
-        0xee,                                                   /* out %al, %dx */
-        0xeb, 0xfe,
+        0x66,
+        0xba,
+        ACPI_RESET_REG & 0xff,
+        ACPI_RESET_REG >> 8, /* mov $RESET, %dx */
+        0xb0,
+        ACPI_RESET_VALUE, /* mov $6, %al */
+        0xee,             /* out %al, %dx */
+        0xeb,
+        0xfe,
     };
     run_until_shutdown(code, sizeof(code), "guest-reset");
 }
@@ -428,11 +432,11 @@ static const struct {
     uint32_t index;
     uint64_t value;
 } test_msrs[] = {
-    {0x174, 0x10},                  /* SYSENTER_CS */
+    {0x174, 0x10},                    /* SYSENTER_CS */
     {0xc0000081, 0x0023001000000000}, /* STAR */
     {0xc0000082, 0xffffffff81a00000}, /* LSTAR */
     {0xc0000102, 0xffff888000123000}, /* KERNEL_GS_BASE */
-    {0x277, 0x0007010600070106},    /* PAT */
+    {0x277, 0x0007010600070106},      /* PAT */
 };
 
 static void test_migrate_round_trip(void)
@@ -578,9 +582,9 @@ static void test_migrate_dirty_log(void)
 /* in al, 0x11; incl COUNTER; jmp back: every IN is one read of the port. */
 #define READ_PORT 0x11
 static const uint8_t read_loop[] = {
-    0xe4, READ_PORT,                    /* in $0x11, %al */
-    0xff, 0x05, 0x00, 0x20, 0x00, 0x00, /* incl 0x2000 */
-    0xeb, 0xf6,                         /* jmp back to in */
+    0xe4, READ_PORT,                         /* in $0x11, %al */
+    0xff, 0x05,      0x00, 0x20, 0x00, 0x00, /* incl 0x2000 */
+    0xeb, 0xf6,                              /* jmp back to in */
 };
 
 typedef struct {
