@@ -125,6 +125,8 @@ static void virtio_net_set_status(VirtIODevice *vdev, uint8_t old)
     }
 }
 
+static void virtio_net_tx_unschedule(VirtIONet *n);
+
 static void virtio_net_reset(VirtIODevice *vdev)
 {
     VirtIONet *n = virtio_net_of(vdev);
@@ -134,14 +136,7 @@ static void virtio_net_reset(VirtIODevice *vdev)
     memcpy(n->mac, n->conf_mac, ETH_ALEN);
     virtio_net_apply_features(n, 0);
     n->learned_count = n->learned_last = 0;
-    if (n->tx_bh) {
-        g_source_destroy(n->tx_bh);
-        g_source_unref(n->tx_bh);
-        n->tx_bh = NULL;
-    }
-    if (n->tx_irq) {
-        timer_del(n->tx_irq);
-    }
+    virtio_net_tx_unschedule(n);
     net_client_purge(n->nc);
 }
 
@@ -361,13 +356,13 @@ static void virtio_net_handle_rx(VirtIODevice *vdev, VirtQueue *vq)
 /* ---- transmit ----------------------------------------------------------------------- */
 
 /*
- * Transmit runs from the main loop, not from the kick (QEMU's tx=bh): a kick turns the
- * guest's notifications off and schedules a run, so the guest goes on queueing frames
- * without exiting again and a run finds a batch; a run sends up to a queue's worth and
- * goes on in the next main-loop iteration while frames remain, and only an empty queue
- * turns notifications back on (then looks once more, for a frame that raced with that).
- * Measured in the lab: running at the kick instead handled one small packet per kick
- * and interrupt, and the guest sent a tenth as many.
+ * Transmit with the guest's notifications off while there is work (as QEMU's tx=bh): a
+ * kick turns them off and runs, so the guest queues further frames without exiting
+ * again; a run sends up to a queue's worth and goes on in the next main-loop iteration
+ * while frames remain, and only an empty queue turns notifications back on (then looks
+ * once more, for a frame that raced with that). The kick's own run is immediate (in
+ * the lab, deferring it to the main loop and capping transmit interrupts changed the
+ * small-packet rate inconclusively and made the guest's own frames race the announce).
  */
 typedef enum {
     TX_EMPTY, /* the queue is empty */
@@ -376,7 +371,7 @@ typedef enum {
                * driver not ready (the start resumes) */
 } TxResult;
 
-static TxResult virtio_net_flush_tx(VirtIONet *n);
+static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping);
 static void virtio_net_tx_run(VirtIONet *n);
 
 static gboolean virtio_net_tx_bh(gpointer opaque)
@@ -398,10 +393,20 @@ static void virtio_net_tx_schedule(VirtIONet *n)
     }
 }
 
+/* Drop a scheduled transmit run (reset; a stop runs the transmit itself). */
+static void virtio_net_tx_unschedule(VirtIONet *n)
+{
+    if (n->tx_bh) {
+        g_source_destroy(n->tx_bh);
+        g_source_unref(n->tx_bh);
+        n->tx_bh = NULL;
+    }
+}
+
 static void virtio_net_tx_run(VirtIONet *n)
 {
     VirtQueue *vq = n->tx_vq;
-    switch (virtio_net_flush_tx(n)) {
+    switch (virtio_net_flush_tx(n, false)) {
     case TX_MORE:
         virtio_net_tx_schedule(n);
         break;
@@ -417,36 +422,6 @@ static void virtio_net_tx_run(VirtIONet *n)
     }
 }
 
-/*
- * Transmit interrupts while the guest streams: at most one per TX_IRQ_GAP_NS. A guest
- * sending small packets one kick at a time otherwise gets an interrupt per packet (its
- * ring never fills, so it asks for the next completion each time) and spends its time
- * taking them; it frees completed buffers in its transmit routine anyway, and a guest
- * waiting for room gets the interrupt at most one gap later. A lone frame's interrupt is
- * not delayed. A stop raises a held interrupt at once (before the state is saved).
- */
-#define TX_IRQ_GAP_NS 200000
-
-static void virtio_net_tx_irq_fire(void *opaque)
-{
-    VirtIONet *n = opaque;
-    n->tx_irq_last = clock_get_ns(TERN_CLOCK_REALTIME);
-    virtio_notify(&n->vdev, n->tx_vq);
-}
-
-static void virtio_net_tx_irq(VirtIONet *n)
-{
-    int64_t now = clock_get_ns(TERN_CLOCK_REALTIME);
-    if (timer_pending(n->tx_irq)) {
-        return; /* the one held back covers these frames too */
-    }
-    if (now - n->tx_irq_last < TX_IRQ_GAP_NS) {
-        timer_mod_ns(n->tx_irq, n->tx_irq_last + TX_IRQ_GAP_NS);
-        return;
-    }
-    virtio_net_tx_irq_fire(n);
-}
-
 /* Whether the backend asked us to wait (its queue is full); send_ready resumes. */
 static bool virtio_net_tx_blocked(VirtIONet *n)
 {
@@ -454,14 +429,15 @@ static bool virtio_net_tx_blocked(VirtIONet *n)
     return nc->peer && !nc->link_down && !nc->peer->link_down && !net_can_send(nc);
 }
 
-static TxResult virtio_net_flush_tx(VirtIONet *n)
+/* stopping: the VM has just stopped; what the guest queued before still goes out. */
+static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping)
 {
     VirtQueue *vq = n->tx_vq;
     unsigned budget = vq->num;
     bool sent = false;
     TxResult r = TX_EMPTY;
 
-    if (!virtio_driver_ok(&n->vdev) || !runstate_is_running() || !vq->enabled) {
+    if (!virtio_driver_ok(&n->vdev) || (!runstate_is_running() && !stopping) || !vq->enabled) {
         return TX_WAIT;
     }
     for (;;) {
@@ -508,7 +484,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n)
         sent = true;
     }
     if (sent) {
-        virtio_net_tx_irq(n);
+        virtio_notify(&n->vdev, vq);
     }
     return r;
 }
@@ -516,7 +492,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n)
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
     virtqueue_set_notification(vq, false);
-    virtio_net_tx_schedule(virtio_net_of(vdev));
+    virtio_net_tx_run(virtio_net_of(vdev));
 }
 
 static void virtio_net_send_ready(NetClientState *nc)
@@ -554,9 +530,11 @@ static void virtio_net_vm_state_change(void *opaque, bool running, RunState stat
         net_client_flush(n->nc);
         virtio_net_tx_run(n);
     }
-    if (!running && timer_pending(n->tx_irq)) {
-        timer_del(n->tx_irq);
-        virtio_net_tx_irq_fire(n);
+    /* Frames the guest queued before the stop leave now, from here, rather than after a
+     * migration from the destination at RESUME (where they would race the announce). */
+    if (!running && virtio_driver_ok(&n->vdev)) {
+        virtio_net_tx_unschedule(n);
+        virtio_net_flush_tx(n, true);
     }
 }
 
@@ -857,7 +835,6 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     }
     virtio_reset(&n->vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
-    n->tx_irq = timer_new(TERN_CLOCK_REALTIME, virtio_net_tx_irq_fire, n);
     n->vmstate = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
     g_autofree char *path = pci_device_path(&n->proxy.pci);
     g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);

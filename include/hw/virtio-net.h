@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include "hw/virtio-pci.h"
 #include "hw/virtio.h"
-#include "main-loop.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "runstate.h"
@@ -129,8 +128,6 @@ typedef struct VirtIONet {
     bool mergeable_rx;
     bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
     GSource *tx_bh;  /* continues a long transmit burst from the main loop */
-    Timer *tx_irq;   /* a transmit interrupt held back while the guest streams */
-    int64_t tx_irq_last; /* realtime ns of the last transmit interrupt check */
     VMChangeStateEntry *vmstate;
     VMStateEntry *vmse; /* the migration section "0000:00:SS.0/virtio-net" */
 
