@@ -13,6 +13,7 @@
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
+#include "error.h"
 #include "migration/vmstate.h"
 
 enum {
@@ -44,8 +45,22 @@ struct Cmos {
     VMStateEntry *vmse;
 };
 
+/* The latch addresses ram[]: a stream's value is used as an index on the guest's next
+ * access to port 0x71, so it must be one the guest could have written. */
+static bool cmos_index_valid(void *opaque, int version_id, GError **errp)
+{
+    struct Cmos *c = opaque;
+    if (c->index >= CMOS_SIZE) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "register %u is outside the %d bytes of CMOS RAM", c->index, CMOS_SIZE);
+        return false;
+    }
+    return true;
+}
+
 static const VMStateField cmos_fields[] = {
     VMSTATE_UINT8(index, struct Cmos),
+    VMSTATE_VALIDATE("index", cmos_index_valid),
     VMSTATE_UINT8_ARRAY(ram, struct Cmos),
     VMSTATE_INT64(offset, struct Cmos),
     VMSTATE_END_OF_LIST(),

@@ -1,0 +1,156 @@
+/*
+ * test-migration-stream.c: hand-crafted streams that a destination must refuse. A real
+ * source (`-machine pc` under qtest) migrates into a file through `exec:`; the test finds
+ * one device section in it, changes one field to a value that would later index, size or
+ * address something out of range, and feeds the result to a destination, which must exit
+ * 1 naming the section and the field, never load it.
+ *
+ * Stream layout: docs/migration-stream.md.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include "../lib/libqtest.h"
+#include "../lib/qmp-client.h"
+#include "migration-util.h"
+
+#define REC_END 0x00
+#define REC_CONFIG 0x01
+#define REC_RAM_PAGES 0x02
+#define REC_RAM_ZERO 0x03
+#define REC_DEVICE 0x04
+#define HEADER_LEN 12
+#define PAGE 4096
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* Offset of section `name`'s payload in the stream (and its length through *len). */
+static size_t stream_find_section(const uint8_t *s, size_t n, const char *name, size_t *len)
+{
+    size_t pos = HEADER_LEN;
+    while (pos < n) {
+        uint8_t type = s[pos++];
+        switch (type) {
+        case REC_END:
+            g_error("section '%s' is not in the stream", name);
+        case REC_CONFIG:
+            pos += 4 + (size_t)be32(s + pos) * 16;
+            break;
+        case REC_RAM_PAGES:
+            pos += 12 + (size_t)be32(s + pos + 8) * PAGE;
+            break;
+        case REC_RAM_ZERO:
+            pos += 12;
+            break;
+        case REC_DEVICE: {
+            uint8_t nl = s[pos];
+            bool match = nl == strlen(name) && memcmp(s + pos + 1, name, nl) == 0;
+            pos += 1 + nl + 8;
+            uint32_t plen = be32(s + pos);
+            pos += 4;
+            if (match) {
+                *len = plen;
+                return pos;
+            }
+            pos += plen;
+            break;
+        }
+        default:
+            g_error("record type 0x%02x at %zu: not a stream this test knows", type, pos - 1);
+        }
+    }
+    g_error("section '%s' is not in the stream", name);
+}
+
+/* The stream of a freshly started `-machine pc`, with `extra` arguments. */
+static GBytes *capture_stream(const char *extra)
+{
+    QTestState *src = qtest_initf("-m 16 %s", extra ? extra : "");
+    g_autofree char *file = tern_proc_path(qtest_proc(src), "stream.bin");
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    g_autoptr(JsonObject) end = mig_migrate_until_end(qtest_qmp(src), uri, "completed");
+    char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+    qtest_quit(src);
+    return g_bytes_new_take(data, len);
+}
+
+typedef struct {
+    const char *section; /* the record's idstr */
+    size_t offset;       /* of the field within the payload */
+    const uint8_t *bytes;
+    size_t nbytes;
+    const char *why; /* the destination's refusal, as it must say it */
+} Patch;
+
+/* Load `stream` with `p` applied into a destination, which must refuse it. */
+static void assert_patch_refused(GBytes *stream, const Patch *p)
+{
+    gsize n = g_bytes_get_size(stream);
+    g_autofree uint8_t *s = g_memdup2(g_bytes_get_data(stream, NULL), n);
+    size_t plen;
+    size_t at = stream_find_section(s, n, p->section, &plen);
+    g_assert_cmpuint(p->offset + p->nbytes, <=, plen);
+    memcpy(s + at + p->offset, p->bytes, p->nbytes);
+
+    g_autofree char *dir = g_dir_make_tmp("tern-stream-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "patched.bin", NULL);
+    g_assert_true(g_file_set_contents(file, (const char *)s, n, NULL));
+    QTestState *dst = qtest_initf("-m 16 -serial null -incoming 'exec:cat %s'", file);
+    mig_assert_dst_failed(dst, p->why);
+    unlink(file);
+    rmdir(dir);
+}
+
+static GBytes *pc_stream;
+
+static GBytes *pc(void)
+{
+    if (!pc_stream) {
+        pc_stream = capture_stream("-serial null");
+    }
+    return pc_stream;
+}
+
+/* The index latch addresses the 128-byte CMOS RAM (hw/i386/cmos.c): the guest's next
+ * access to port 0x71 would read and write past it. */
+static void test_cmos_index(void)
+{
+    static const uint8_t idx[] = {0x80};
+    assert_patch_refused(pc(), &(Patch){"cmos", 0, idx, 1,
+                                        "section 'cmos' (instance 0): field 'index': "
+                                        "register 128 is outside the 128 bytes of CMOS RAM"});
+    static const uint8_t ff[] = {0xff};
+    assert_patch_refused(pc(), &(Patch){"cmos", 0, ff, 1, "field 'index': register 255"});
+}
+
+/* serial: u16 divider, 8 u8 registers, bool thr_ipending, u8 rx[16], u32 rx_head,
+ * u32 rx_count. Head and count address the receive FIFO. */
+#define SERIAL_RX_HEAD (2 + 8 + 1 + 16)
+static void test_serial_fifo(void)
+{
+    static const uint8_t head[] = {0, 0, 0, 16};
+    assert_patch_refused(pc(), &(Patch){"serial", SERIAL_RX_HEAD, head, 4,
+                                        "section 'serial' (instance 0): field 'rx': receive "
+                                        "FIFO head 16 / count 0 out of range"});
+    static const uint8_t count[] = {0x80, 0, 0, 0};
+    assert_patch_refused(pc(), &(Patch){"serial", SERIAL_RX_HEAD + 4, count, 4,
+                                        "field 'rx': receive FIFO head 0 / count 2147483648"});
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    g_test_add_func("/migration-stream/cmos/index", test_cmos_index);
+    g_test_add_func("/migration-stream/serial/fifo", test_serial_fifo);
+    int rc = g_test_run();
+    if (pc_stream) {
+        g_bytes_unref(pc_stream);
+    }
+    return rc;
+}
