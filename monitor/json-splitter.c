@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include "monitor/json-splitter.h"
 
+#define JSON_SPLITTER_KEEP (64 * 1024)
+
 struct JsonSplitter {
     GString *buf;      /* text of the value being collected */
     size_t max_len;
@@ -155,10 +157,7 @@ static JsonSplitStatus report_pending(JsonSplitter *s)
 JsonSplitStatus json_splitter_feed(JsonSplitter *s, const char *data, size_t len,
                                    size_t *consumed)
 {
-    if (s->handed_out) {
-        g_string_truncate(s->buf, 0);
-        s->handed_out = false;
-    }
+    json_splitter_done(s);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = data[i];
         JsonSplitStatus st;
@@ -185,6 +184,19 @@ JsonSplitStatus json_splitter_feed(JsonSplitter *s, const char *data, size_t len
     }
     *consumed = len;
     return JSON_SPLIT_MORE;
+}
+
+void json_splitter_done(JsonSplitter *s)
+{
+    if (s->handed_out) {
+        /* A large value is rare: an idle client must not keep its memory. */
+        if (s->buf->allocated_len > JSON_SPLITTER_KEEP) {
+            g_string_free(s->buf, TRUE);
+            s->buf = g_string_new(NULL);
+        }
+        g_string_truncate(s->buf, 0);
+        s->handed_out = false;
+    }
 }
 
 const char *json_splitter_value(JsonSplitter *s, size_t *len)

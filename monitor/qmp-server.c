@@ -8,7 +8,14 @@
  * splitter and an output buffer drained as the socket accepts. Memory per client is
  * bounded: a request is at most QMP_MAX_MESSAGE bytes, requests are not read while more
  * than QMP_OUT_HIGH bytes of replies wait, and a client that lets QMP_OUT_MAX bytes
- * pile up (events it never reads) is disconnected.
+ * pile up (events it never reads) is disconnected. Buffers that grew for one large
+ * message or reply are given back once it is done, and at most QMP_MAX_CLIENTS sessions
+ * exist at a time: a client beyond that gets an error line and is closed.
+ *
+ * When accept() fails for a reason other than "nothing to accept" (EMFILE: tern is out
+ * of descriptors), the listener stays readable; watching it would spin. The listener is
+ * then put aside for QMP_ACCEPT_RETRY_MS, or until a session ends, and the failure is
+ * logged once until an accept succeeds again.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -32,10 +39,15 @@
 #define QMP_OUT_HIGH (1024 * 1024)
 #define QMP_OUT_MAX (64 * 1024 * 1024)
 #define QMP_LISTEN_BACKLOG 128
+#define QMP_MAX_CLIENTS 64
+#define QMP_KEEP_BUFFER (64 * 1024) /* output buffers larger than this are freed when idle */
+#define QMP_ACCEPT_RETRY_MS 250
 
 typedef struct {
     GSocket *sock;
-    GSource *src;
+    GSource *src;    /* watches the listener; NULL while accepting is put aside */
+    guint retry_id;  /* the timer that watches it again */
+    bool warned;     /* an accept failure was logged since the last success */
     char *unix_path; /* removed again at shutdown */
 } QmpServer;
 
@@ -112,6 +124,10 @@ static void session_flush(QmpSession *s)
         s->out_off += n;
     }
     if (s->out_off == s->out->len) {
+        if (s->out->len > QMP_KEEP_BUFFER) { /* a big reply went out: give its memory back */
+            g_byte_array_unref(s->out);
+            s->out = g_byte_array_new();
+        }
         g_byte_array_set_size(s->out, 0);
         s->out_off = 0;
     } else if (s->out_off >= QMP_OUT_HIGH) {
@@ -208,6 +224,7 @@ static void session_process(QmpSession *s)
             reply = qmp_error_reply(err);
             g_error_free(err);
         }
+        json_splitter_done(s->splitter);
         if (reply) {
             session_send_node(s, reply);
             json_node_unref(reply);
@@ -219,9 +236,18 @@ static void session_process(QmpSession *s)
     }
 }
 
+static void server_watch(QmpServer *srv);
+
 static void session_free(QmpSession *s)
 {
     qmp.sessions = g_list_remove(qmp.sessions, s);
+    /* A descriptor came free: a listener put aside may accept again. */
+    for (GList *l = qmp.servers; l; l = l->next) {
+        QmpServer *srv = l->data;
+        if (!srv->src) {
+            server_watch(srv);
+        }
+    }
     s->src->session = NULL;
     g_source_destroy(&s->src->base);
     g_source_unref(&s->src->base);
@@ -288,6 +314,42 @@ static void session_new(GSocket *sock, bool is_unix)
     json_node_unref(node);
 }
 
+/* Over the cap: say why in the protocol's own terms, then close. */
+static void server_refuse(GSocket *client)
+{
+    static const char msg[] =
+        "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+        "\"too many QMP clients (at most " G_STRINGIFY(QMP_MAX_CLIENTS) ")\"}}\n";
+    g_socket_set_blocking(client, FALSE);
+    g_socket_send(client, msg, sizeof(msg) - 1, NULL, NULL); /* best effort */
+    g_socket_close(client, NULL);
+    g_object_unref(client);
+}
+
+static gboolean server_retry(gpointer data)
+{
+    QmpServer *srv = data;
+    srv->retry_id = 0;
+    server_watch(srv);
+    return G_SOURCE_REMOVE;
+}
+
+/* accept() failed with the listener still readable: stop watching it for a while. */
+static void server_pause(QmpServer *srv, const GError *err)
+{
+    if (!srv->warned) {
+        g_warning("QMP: accepting a client failed: %s (retrying every %d ms, or when a "
+                  "client leaves; not logged again until it works)",
+                  err->message, QMP_ACCEPT_RETRY_MS);
+        srv->warned = true;
+    }
+    g_source_destroy(srv->src);
+    g_source_unref(srv->src);
+    srv->src = NULL;
+    srv->retry_id =
+        g_timeout_add_full(G_PRIORITY_DEFAULT, QMP_ACCEPT_RETRY_MS, server_retry, srv, NULL);
+}
+
 static gboolean server_accept(GSocket *sock, GIOCondition cond, gpointer data)
 {
     QmpServer *srv = data;
@@ -295,14 +357,34 @@ static gboolean server_accept(GSocket *sock, GIOCondition cond, gpointer data)
         GError *err = NULL;
         GSocket *client = g_socket_accept(srv->sock, NULL, &err);
         if (!client) {
-            if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-                g_warning("QMP: accepting a client failed: %s", err->message);
+            bool spin = !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+            if (spin) {
+                server_pause(srv, err);
             }
             g_error_free(err);
-            return G_SOURCE_CONTINUE;
+            return spin ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+        }
+        srv->warned = false;
+        if (g_list_length(qmp.sessions) >= QMP_MAX_CLIENTS) {
+            g_warning("QMP: refusing a client: %d clients are connected already",
+                      QMP_MAX_CLIENTS);
+            server_refuse(client);
+            continue;
         }
         session_new(client, srv->unix_path != NULL);
     }
+}
+
+static void server_watch(QmpServer *srv)
+{
+    if (srv->retry_id) {
+        g_source_remove(srv->retry_id);
+        srv->retry_id = 0;
+    }
+    srv->src = g_socket_create_source(srv->sock, G_IO_IN, NULL);
+    g_source_set_callback(srv->src, G_SOURCE_FUNC(server_accept), srv, NULL);
+    g_source_set_name(srv->src, "qmp-listener");
+    g_source_attach(srv->src, main_loop_context());
 }
 
 static bool listen_on(GSocket *sock, GSocketAddress *addr, GError **errp)
@@ -466,10 +548,7 @@ bool qmp_server_add(const char *spec, GError **errp)
         QmpServer *srv = g_new0(QmpServer, 1);
         srv->sock = sock;
         srv->unix_path = is_unix ? g_strdup(addr + 5) : NULL;
-        srv->src = g_socket_create_source(sock, G_IO_IN, NULL);
-        g_source_set_callback(srv->src, G_SOURCE_FUNC(server_accept), srv, NULL);
-        g_source_set_name(srv->src, "qmp-listener");
-        g_source_attach(srv->src, main_loop_context());
+        server_watch(srv);
         qmp.servers = g_list_append(qmp.servers, srv);
     }
     g_strfreev(parts);
@@ -491,8 +570,13 @@ void qmp_server_shutdown(void)
     while (qmp.servers) {
         QmpServer *srv = qmp.servers->data;
         qmp.servers = g_list_delete_link(qmp.servers, qmp.servers);
-        g_source_destroy(srv->src);
-        g_source_unref(srv->src);
+        if (srv->src) {
+            g_source_destroy(srv->src);
+            g_source_unref(srv->src);
+        }
+        if (srv->retry_id) {
+            g_source_remove(srv->retry_id);
+        }
         g_socket_close(srv->sock, NULL);
         g_object_unref(srv->sock);
         if (srv->unix_path) {

@@ -36,6 +36,9 @@ JsonSplitStatus json_splitter_feed(JsonSplitter *s, const char *data, size_t len
                                    size_t *consumed);
 /* After JSON_SPLIT_VALUE: the value's text, NUL-terminated; valid until the next feed. */
 const char *json_splitter_value(JsonSplitter *s, size_t *len);
+/* The caller is done with the value or error just reported; memory a large value took
+ * is given back (the next feed does this too). */
+void json_splitter_done(JsonSplitter *s);
 /* After JSON_SPLIT_ERROR: what was wrong, for a "JSON parse error, ..." reply. */
 const char *json_splitter_error(JsonSplitter *s);
 

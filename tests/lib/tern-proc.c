@@ -128,6 +128,19 @@ GPid tern_proc_pid(TernProc *p)
     return p->pid;
 }
 
+int tern_proc_count_fds(TernProc *p)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/fd", (int)p->pid);
+    GDir *d = g_dir_open(path, 0, NULL);
+    g_assert_nonnull(d);
+    int n = 0;
+    while (g_dir_read_name(d)) {
+        n++;
+    }
+    g_dir_close(d);
+    return n;
+}
+
 int tern_proc_stdin_fd(TernProc *p)
 {
     return p->stdin_fd;

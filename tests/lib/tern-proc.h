@@ -47,6 +47,8 @@ bool tern_proc_start(TernProc *p, const char *const *args, const TernProcOptions
 void tern_proc_start_line(TernProc *p, const char *line);
 
 GPid tern_proc_pid(TernProc *p);
+/* How many file descriptors the child has open now (from /proc). */
+int tern_proc_count_fds(TernProc *p);
 int tern_proc_stdin_fd(TernProc *p);
 /* True while the child runs (reaps it once it has exited). */
 bool tern_proc_alive(TernProc *p);

@@ -348,26 +348,12 @@ static void test_big_lines(void)
     tern_vm_free(vm);
 }
 
-/* Open file descriptors of a process. */
-static int count_fds(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/fd", (int)pid);
-    GDir *d = g_dir_open(path, 0, NULL);
-    g_assert_nonnull(d);
-    int n = 0;
-    while (g_dir_read_name(d)) {
-        n++;
-    }
-    g_dir_close(d);
-    return n;
-}
-
 /* Wait (a bounded while: closes are noticed asynchronously) for tern's fd count. */
 static void assert_fds_back_to(TernVm *vm, int expected)
 {
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     int n;
-    while ((n = count_fds(tern_proc_pid(vm->proc))) != expected &&
+    while ((n = tern_proc_count_fds(vm->proc)) != expected &&
            g_get_monotonic_time() < deadline) {
         g_usleep(10000);
     }
@@ -378,7 +364,7 @@ static void test_disconnects(void)
 {
     TernVm *vm = tern_vm_start(VM_ARGS);
     GError *err = NULL;
-    int baseline = count_fds(tern_proc_pid(vm->proc));
+    int baseline = tern_proc_count_fds(vm->proc);
     for (int i = 0; i < 5; i++) {
         /* Mid-message. */
         QmpClient *c = tern_vm_connect(vm);
