@@ -122,6 +122,9 @@ static bool incoming_start(const char *uri, GError **errp)
     }
     in.listener = transport_listen(uri, on_connection, NULL, errp);
     if (!in.listener) {
+        /* migrate-incoming may be tried again with another URI. */
+        close(in.cancel_fd);
+        in.cancel_fd = -1;
         return false;
     }
     in.started = true;

@@ -1,5 +1,7 @@
 /*
- * test-migration-stream.c: hand-crafted streams that a destination must refuse. A real
+ * test-migration-hostile.c: what a migration peer or a QMP client gets wrong on purpose.
+ *
+ * Hand-crafted streams that a destination must refuse. A real
  * source (`-machine pc` under qtest) migrates into a file through `exec:`; the test finds
  * one device section in it, changes one field to a value that would later index, size or
  * address something out of range, and feeds the result to a destination, which must exit
@@ -142,12 +144,33 @@ static void test_serial_fifo(void)
                                         "field 'rx': receive FIFO head 0 / count 2147483648"});
 }
 
+/* A migrate-incoming that fails leaves no descriptor behind (it leaked an eventfd). */
+static void test_incoming_failures_leak_nothing(void)
+{
+    QTestState *dst = qtest_init("-m 16 -incoming defer");
+    QmpClient *c = qtest_qmp(dst);
+    g_autofree char *bad = tern_proc_path(qtest_proc(dst), "no/such/dir/sock");
+    /* Once to let anything allocated on first use settle. */
+    qmp_assert_error(c, "GenericError", NULL,
+                     "{'execute': 'migrate-incoming', 'arguments': {'uri': 'unix:%s'}}", bad);
+    int before = tern_proc_count_fds(qtest_proc(dst));
+    for (int i = 0; i < 10; i++) {
+        qmp_assert_error(c, "GenericError", NULL,
+                         "{'execute': 'migrate-incoming', 'arguments': {'uri': 'unix:%s'}}",
+                         bad);
+    }
+    g_assert_cmpint(tern_proc_count_fds(qtest_proc(dst)), ==, before);
+    qtest_quit(dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
-    g_test_add_func("/migration-stream/cmos/index", test_cmos_index);
-    g_test_add_func("/migration-stream/serial/fifo", test_serial_fifo);
+    g_test_add_func("/migration-hostile/cmos/index", test_cmos_index);
+    g_test_add_func("/migration-hostile/serial/fifo", test_serial_fifo);
+    g_test_add_func("/migration-hostile/incoming-failures-leak-nothing",
+                    test_incoming_failures_leak_nothing);
     int rc = g_test_run();
     if (pc_stream) {
         g_bytes_unref(pc_stream);
