@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include "error.h"
 #include "migration/migration-params.h"
+#include "monitor/json-parser.h"
 #include "monitor/qmp.h"
 
 typedef enum {
-    MP_INT64, /* int64_t field, a JSON integer ('size' or 'int' in the schema) */
-    MP_BOOL,  /* bool field */
+    MP_INT64,  /* int64_t field, a JSON integer ('size' or 'int' in the schema) */
+    MP_UINT64, /* uint64_t field, the whole uint64 range ('size' in the schema) */
+    MP_BOOL,   /* bool field */
 } MigrationParamKind;
 
 typedef struct {
@@ -31,7 +33,7 @@ static const MigrationParamDesc params_table[] = {
     MP_FIELD("announce-rounds", MP_INT64, announce.rounds),
     MP_FIELD("announce-step", MP_INT64, announce.step),
     MP_FIELD("downtime-limit", MP_INT64, downtime_limit),
-    MP_FIELD("max-bandwidth", MP_INT64, max_bandwidth),
+    MP_FIELD("max-bandwidth", MP_UINT64, max_bandwidth),
 };
 
 /* Whole-set checks, in QEMU's order; each sees the tentative values. */
@@ -53,13 +55,7 @@ static bool check_migrate(const MigrationParams *p, GError **errp)
                     "2000 seconds");
         return false;
     }
-    if (p->max_bandwidth < 0) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "Parameter 'max_bandwidth' expects an integer in the range of 0 to "
-                    "%" G_GINT64_FORMAT " bytes/second",
-                    G_MAXINT64);
-        return false;
-    }
+    /* max-bandwidth: any uint64, as in QEMU (whose bound is SIZE_MAX). */
     return true;
 }
 
@@ -116,6 +112,10 @@ bool migrate_params_set(JsonObject *args, GError **errp)
         case MP_INT64:
             *(int64_t *)field(&tmp, d) = json_node_get_int(v);
             break;
+        case MP_UINT64:
+            /* The schema check let through only what this reads. */
+            json_node_get_uint64(v, (uint64_t *)field(&tmp, d));
+            break;
         case MP_BOOL:
             *(bool *)field(&tmp, d) = json_node_get_boolean(v);
             break;
@@ -139,6 +139,9 @@ JsonObject *migrate_params_query(void)
         switch (d->kind) {
         case MP_INT64:
             json_object_set_int_member(o, d->name, *(int64_t *)field(p, d));
+            break;
+        case MP_UINT64:
+            json_object_set_member(o, d->name, json_node_new_uint64(*(uint64_t *)field(p, d)));
             break;
         case MP_BOOL:
             json_object_set_boolean_member(o, d->name, *(bool *)field(p, d));

@@ -15,8 +15,7 @@ struct JsonSplitter {
     bool scalar;       /* collecting a bare top-level scalar (number, true, null, ...) */
     bool skipping;     /* this value was reported as bad: skip to its end */
     bool handed_out;   /* buf was handed out: clear it on the next feed */
-    bool has_stray;    /* a byte that cannot appear outside a string was seen */
-    unsigned char stray; /* the first such byte */
+    bool recovering;   /* after a lexical error: skipping to a point to resynchronise */
     const char *pending; /* an error to report now */
     char error[64];
 };
@@ -47,6 +46,34 @@ void json_splitter_reset(JsonSplitter *s)
     g_string_truncate(buf, 0);
 }
 
+/* Where the stream picks up again after a lexical error, as QEMU's lexer does: a
+ * structural character, a control byte other than tab (a newline), or a byte that is
+ * never UTF-8. A client can send one of the last to put the parser in a known state. */
+static bool is_resync(unsigned char c)
+{
+    return (c < 0x20 && c != '\t') || c == 0xfe || c == 0xff || c == '{' || c == '}' ||
+           c == '[' || c == ']';
+}
+
+/* A byte no JSON text can hold here: report it now and drop the value it was in (the
+ * rest of it could swallow the requests after it), then resynchronise. */
+static void lexical_error(JsonSplitter *s, unsigned char c, bool in_string)
+{
+    bool reported = s->skipping; /* that value was reported already */
+    json_splitter_reset(s);
+    s->recovering = true;
+    if (reported) {
+        return;
+    }
+    if (g_ascii_isprint(c) && !in_string) {
+        snprintf(s->error, sizeof(s->error), "stray '%c'", c);
+    } else {
+        snprintf(s->error, sizeof(s->error), "stray byte 0x%02x%s", c,
+                 in_string ? " in a string" : "");
+    }
+    s->pending = s->error;
+}
+
 /* Bytes that may continue a bare literal: numbers, true, false, null. */
 static bool is_literal(unsigned char c)
 {
@@ -66,6 +93,10 @@ static void fail_value(JsonSplitter *s, const char *why)
 static bool step(JsonSplitter *s, unsigned char c)
 {
     bool ends = false;
+    if (s->quote && (c < 0x20 || c == 0xfe || c == 0xff)) {
+        lexical_error(s, c, true);
+        return false;
+    }
     if (s->quote) {
         if (s->escape) {
             s->escape = false;
@@ -96,11 +127,8 @@ static bool step(JsonSplitter *s, unsigned char c)
         ends = s->depth == 0;
     } else {
         /* Comments, stray punctuation, control bytes, bare UTF-8: not JSON. */
-        if (!s->has_stray) {
-            s->has_stray = true;
-            s->stray = c;
-        }
-        ends = s->depth == 0;
+        lexical_error(s, c, false);
+        return false;
     }
     if (!s->skipping) {
         if (s->buf->len >= s->max_len) {
@@ -117,12 +145,9 @@ static JsonSplitStatus finish(JsonSplitter *s)
 {
     bool skipped = s->skipping;
     const char *pending = s->pending;
-    bool has_stray = s->has_stray;
-    unsigned char stray = s->stray;
 
     s->skipping = false;
     s->pending = NULL;
-    s->has_stray = false;
     s->depth = 0;
     s->handed_out = true;
     if (pending) {
@@ -134,21 +159,15 @@ static JsonSplitStatus finish(JsonSplitter *s)
         s->handed_out = false;
         return JSON_SPLIT_MORE;
     }
-    if (has_stray) {
-        if (g_ascii_isprint(stray)) {
-            snprintf(s->error, sizeof(s->error), "stray '%c'", stray);
-        } else {
-            snprintf(s->error, sizeof(s->error), "stray byte 0x%02x", stray);
-        }
-        return JSON_SPLIT_ERROR;
-    }
     return JSON_SPLIT_VALUE;
 }
 
 /* Report an error raised in the middle of a value; the rest of it will be skipped. */
 static JsonSplitStatus report_pending(JsonSplitter *s)
 {
-    g_strlcpy(s->error, s->pending, sizeof(s->error));
+    if (s->pending != s->error) {
+        g_strlcpy(s->error, s->pending, sizeof(s->error));
+    }
     s->pending = NULL;
     s->handed_out = true;
     return JSON_SPLIT_ERROR;
@@ -161,6 +180,12 @@ JsonSplitStatus json_splitter_feed(JsonSplitter *s, const char *data, size_t len
     for (size_t i = 0; i < len; i++) {
         unsigned char c = data[i];
         JsonSplitStatus st;
+        if (s->recovering) {
+            if (!is_resync(c)) {
+                continue;
+            }
+            s->recovering = false; /* c starts afresh */
+        }
         if (s->scalar && !is_literal(c)) {
             /* The scalar ended just before c, which starts what comes next. */
             s->scalar = false;

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "error.h"
+#include "monitor/json-parser.h"
 #include "monitor/qapi-schema.h"
 
 static bool check(const QapiType *t, JsonNode *v, GString *path, GError **errp);
@@ -41,6 +42,9 @@ static bool expects(GString *path, const char *what, GError **errp)
 
 static bool is_value(JsonNode *v, GType type)
 {
+    if (type == G_TYPE_STRING) {
+        return json_node_holds_string(v); /* a raw number is not one */
+    }
     return JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == type;
 }
 
@@ -67,6 +71,9 @@ static bool check_int(QapiBuiltin kind, JsonNode *v, GString *path, GError **err
     };
     bool is_int = is_value(v, G_TYPE_INT64);
     if (kind <= QAPI_INT32) {
+        if (json_node_is_raw_number(v)) {
+            return expects(path, "integer", errp); /* beyond int64, or not whole */
+        }
         if (!is_int) {
             return wrong_type(path, "integer", errp);
         }
@@ -78,10 +85,10 @@ static bool check_int(QapiBuiltin kind, JsonNode *v, GString *path, GError **err
     }
     /* QEMU reads unsigned values as uint64 first (accepting negative numbers, for
      * backward compatibility) and range-checks the narrower types afterwards. */
-    if (!is_int) {
+    uint64_t x;
+    if (!json_node_get_uint64(v, &x)) {
         return expects(path, "uint64", errp);
     }
-    uint64_t x = (uint64_t)json_node_get_int(v);
     if (x > unsigned_range[kind].max) {
         return expects(path, unsigned_range[kind].name, errp);
     }
@@ -97,7 +104,7 @@ static bool check_builtin(QapiBuiltin kind, JsonNode *v, GString *path, GError *
         return is_value(v, G_TYPE_BOOLEAN) || wrong_type(path, "boolean", errp);
     case QAPI_NUMBER:
         return is_value(v, G_TYPE_INT64) || is_value(v, G_TYPE_DOUBLE) ||
-               wrong_type(path, "number", errp);
+               json_node_is_raw_number(v) || wrong_type(path, "number", errp);
     case QAPI_NULL:
         return JSON_NODE_HOLDS_NULL(v) || wrong_type(path, "null", errp);
     case QAPI_ANY:
@@ -218,9 +225,10 @@ static bool branch_matches(const QapiType *bt, JsonNode *v)
     case QAPI_ANY:
         return true;
     case QAPI_NUMBER:
-        return is_value(v, G_TYPE_DOUBLE) || is_value(v, G_TYPE_INT64);
+        return is_value(v, G_TYPE_DOUBLE) || is_value(v, G_TYPE_INT64) ||
+               json_node_is_raw_number(v);
     default:
-        return is_value(v, G_TYPE_INT64);
+        return is_value(v, G_TYPE_INT64) || json_node_is_raw_number(v);
     }
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "error.h"
+#include "monitor/json-parser.h"
 #include "monitor/qapi-schema.h"
 #include "qmp-internal.h"
 
@@ -154,8 +155,7 @@ static const char *check_request(JsonNode *request, GError **errp)
     json_object_iter_init_ordered(&it, json_node_get_object(request));
     while (json_object_iter_next_ordered(&it, &key, &value)) {
         if (strcmp(key, "execute") == 0) {
-            if (!JSON_NODE_HOLDS_VALUE(value) ||
-                json_node_get_value_type(value) != G_TYPE_STRING) {
+            if (!json_node_holds_string(value)) {
                 g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                             "QMP input member 'execute' must be a string");
                 return NULL;
@@ -269,53 +269,19 @@ static JsonNode *dispatch(QmpContext *ctx, JsonNode *request)
     return reply;
 }
 
-/* json-glib keeps the last of duplicate keys where QEMU refuses them: count the members
- * the parser adds to each object, and compare with what the object holds. */
-static void count_member(JsonParser *parser, JsonObject *o, const char *name, void *counts)
-{
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, o));
-    g_hash_table_insert(counts, o, GUINT_TO_POINTER(n + 1));
-}
-
-static bool has_duplicate_keys(GHashTable *counts)
-{
-    GHashTableIter it;
-    void *o, *n;
-    g_hash_table_iter_init(&it, counts);
-    while (g_hash_table_iter_next(&it, &o, &n)) {
-        if (GPOINTER_TO_UINT(n) > json_object_get_size(o)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 JsonNode *qmp_dispatch_text(QmpContext *ctx, const char *text, size_t len)
 {
-    JsonParser *parser = json_parser_new();
-    GHashTable *counts = g_hash_table_new(NULL, NULL);
     GError *err = NULL;
-    JsonNode *root = NULL;
-    g_signal_connect(parser, "object-member", G_CALLBACK(count_member), counts);
-    if (json_parser_load_from_data(parser, text, len, &err)) {
-        root = json_parser_get_root(parser);
-        if (root && has_duplicate_keys(counts)) {
-            g_set_error_literal(&err, TERN_ERROR, TERN_ERROR_GENERIC, "duplicate key");
-            root = NULL;
-        }
-    }
+    JsonNode *root = json_parse(text, len, QMP_MAX_DEPTH, &err);
     JsonNode *reply;
     if (root) {
         reply = dispatch(ctx, root);
+        json_node_unref(root);
     } else {
-        GError *e = g_error_new(TERN_ERROR, TERN_ERROR_GENERIC, "JSON parse error, %s",
-                                err ? err->message : "expecting value");
-        reply = qmp_error_reply(e);
-        g_error_free(e);
+        g_prefix_error(&err, "JSON parse error, ");
+        reply = qmp_error_reply(err);
+        g_error_free(err);
     }
-    g_clear_error(&err);
-    g_hash_table_unref(counts);
-    g_object_unref(parser);
     return reply;
 }
 

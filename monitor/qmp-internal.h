@@ -12,6 +12,9 @@
 
 #include "monitor/qmp.h"
 
+/* Nesting a request may have (QEMU's MAX_NESTING). */
+#define QMP_MAX_DEPTH 1024
+
 /* One client's protocol state (a session owns one; qmp_execute_text makes its own). */
 struct QmpContext {
     bool negotiated; /* qmp_capabilities done */

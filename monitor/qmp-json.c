@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include "monitor/json-parser.h"
 #include "qmp-internal.h"
 
 static void append_string(GString *out, const char *s)
@@ -16,7 +17,10 @@ static void append_string(GString *out, const char *s)
     const char *next;
     for (const char *p = s; *p; p = next) {
         gunichar c = g_utf8_get_char_validated(p, -1);
-        if (c == (gunichar)-1 || c == (gunichar)-2) {
+        if ((unsigned char)p[0] == 0xc0 && (unsigned char)p[1] == 0x80) {
+            c = 0; /* NUL as the parser keeps it (json-parser.h) */
+            next = p + 2;
+        } else if (c == (gunichar)-1 || c == (gunichar)-2) {
             c = 0xFFFD; /* not UTF-8 (a -name from the command line): as QEMU does */
             next = p + 1;
         } else {
@@ -61,7 +65,9 @@ static void append_string(GString *out, const char *s)
 static void append_value(GString *out, JsonNode *node)
 {
     GType t = json_node_get_value_type(node);
-    if (t == G_TYPE_STRING) {
+    if (json_node_is_raw_number(node)) {
+        g_string_append(out, json_node_raw_number(node)); /* as the client wrote it */
+    } else if (t == G_TYPE_STRING) {
         append_string(out, json_node_get_string(node));
     } else if (t == G_TYPE_BOOLEAN) {
         g_string_append(out, json_node_get_boolean(node) ? "true" : "false");

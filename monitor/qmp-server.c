@@ -35,7 +35,6 @@
 
 #define QMP_READ_CHUNK (64 * 1024)
 #define QMP_MAX_MESSAGE (16 * 1024 * 1024)
-#define QMP_MAX_DEPTH 1024
 #define QMP_OUT_HIGH (1024 * 1024)
 #define QMP_OUT_MAX (64 * 1024 * 1024)
 #define QMP_LISTEN_BACKLOG 128

@@ -4,8 +4,13 @@
  * QMP clients send JSON objects back to back: one may span many lines, several may
  * share one. The splitter counts braces and brackets, aware of strings ("..." and
  * QEMU's '...') and backslash escapes, and hands out each complete value's text for
- * json-glib to parse. A bare scalar at top level ends at the first byte that cannot
+ * json-parser.h to read. A bare scalar at top level ends at the first byte that cannot
  * continue it (QEMU's lexer does the same).
+ *
+ * A byte that cannot stand where it is (outside a string: anything that starts no JSON
+ * token; inside one: a control byte, 0xFE or 0xFF) is reported at once and the value it
+ * was in is dropped; then, as QEMU's lexer does, bytes are skipped up to the next brace,
+ * bracket or control byte other than tab, where reading starts afresh.
  *
  * Memory stays bounded: a value longer than max_len or nested deeper than max_depth is
  * reported at once; the rest of it is then skipped (still counted, not stored) and the

@@ -69,14 +69,41 @@ static void test_scalars(void)
 static void test_stray(void)
 {
     check("#\n{}", "E stray '#'\nV {}\n");
-    check("{\"a\": /* c */ 1}{}", "E stray '/'\nV {}\n");
-    check("{\"a\": \x01}", "E stray byte 0x01\n");
+    /* As QEMU's lexer: the value is dropped at once and the stream resynchronises at the
+     * next structural character or control byte, here the closing brace. */
+    check("{\"a\": /* c */ 1}{}", "E stray '/'\nV }\nV {}\n");
+    check("{\"a\": \x01}", "E stray byte 0x01\nV }\n");
     JsonSplitter *s = json_splitter_new(1024, 8);
     char *got = split(s, "\0\n{}", 4, 64);
     g_assert_cmpstr(got, ==, "E stray byte 0x00\nV {}\n");
     g_free(got);
     json_splitter_free(s);
     check("{\"\xc3\xa9\": 1}", "V {\"\xc3\xa9\": 1}\n"); /* UTF-8 inside strings is fine */
+}
+
+/* QEMU's tests/qtest/qmp-test.c test_malformed: each bad input is answered at once,
+ * with no newline or closing brace needed, and the next request is read afresh. */
+static void test_recovery(void)
+{
+    const char *next = "{ 'execute': 'no-such-cmd' }";
+    const char *bad[] = {"{\xff", "{\x01", "{'bad \xff", "{'execute': 'nonexistent', 'id':'\n",
+                         "%%p"};
+    const char *want[] = {"E stray byte 0xff\n", "E stray byte 0x01\n",
+                          "E stray byte 0xff in a string\n", "E stray byte 0x0a in a string\n",
+                          "E stray '%'\n"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *input = g_strconcat(bad[i], next, NULL);
+        g_autofree char *expected = g_strdup_printf("%sV %s\n", want[i], next);
+        check(input, expected);
+    }
+    /* Raw control bytes and 0xFE/0xFF never belong in a string; other UTF-8 does. */
+    check("['a\tb']", "E stray byte 0x09 in a string\nV ]\n");
+    check("[\"\xfe\"]", "E stray byte 0xfe in a string\nV ]\n");
+    /* Skipping after an error stops at a newline, which starts nothing itself. */
+    check("{\"a\": @ 1, 2\n{}", "E stray '@'\nV {}\n");
+    /* A value already refused (too deep) is not reported twice. */
+    check("[[[[[[[[[ # ]]]]]]]]]\n{}", "E nesting depth limit exceeded\nV ]\nV ]\nV ]\n"
+                                       "V ]\nV ]\nV ]\nV ]\nV ]\nV ]\nV {}\n");
 }
 
 static void test_depth(void)
@@ -122,6 +149,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/splitter/strings", test_strings);
     g_test_add_func("/qmp/splitter/scalars", test_scalars);
     g_test_add_func("/qmp/splitter/stray", test_stray);
+    g_test_add_func("/qmp/splitter/recovery", test_recovery);
     g_test_add_func("/qmp/splitter/depth", test_depth);
     g_test_add_func("/qmp/splitter/size", test_size);
     g_test_add_func("/qmp/splitter/reset", test_reset);

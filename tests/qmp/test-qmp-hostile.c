@@ -1,7 +1,9 @@
 /*
- * test-qmp-limits.c: what QMP clients cannot take from tern, against the real binary:
- * more than QMP_MAX_CLIENTS sessions, memory kept after one large message, and, when
- * tern runs out of descriptors, a CPU spinning on a listener that stays readable.
+ * test-qmp-hostile.c: what hostile QMP clients cannot do to tern, against the real
+ * binary: take more than QMP_MAX_CLIENTS sessions, leave memory held after one large
+ * message, make it spin on a listener that stays readable when it is out of
+ * descriptors, cut a name short with an escaped NUL, or stall the parser with a
+ * malformed request (QEMU's qmp-test test_malformed).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "../lib/tern-vm.h"
+#include "../lib/test-ports.h"
 
 #define VM_ARGS "-machine none -S"
 #define MAX_CLIENTS 64 /* monitor/qmp-server.c */
@@ -194,12 +197,50 @@ static void test_out_of_descriptors(void)
     tern_vm_free(vm);
 }
 
+/* A NUL inside a name ends nothing: the name with it is another name. */
+static void test_nul_in_names(void)
+{
+    g_autofree char *args = g_strdup_printf(VM_ARGS " -netdev socket,id=n0,listen=127.0.0.1:%d",
+                                            test_free_tcp_port());
+    TernVm *vm = tern_vm_start(args);
+    /* In double quotes: json-glib, tern's reader before, read no escapes in '...'. */
+    qmp_assert_error(vm->qmp, "DeviceNotFound", NULL,
+                     "{\"execute\": \"set_link\", \"arguments\": "
+                     "{\"name\": \"n0\\u0000x\", \"up\": false}}");
+    json_node_unref(
+        qmp_ok(vm->qmp, "{'execute': 'set_link', 'arguments': {'name': 'n0', 'up': false}}"));
+    qmp_assert_error(vm->qmp, "CommandNotFound", NULL,
+                     "{\"execute\": \"quit\\u0000-not-really\"}");
+    tern_proc_assert_alive(vm->proc);
+    tern_vm_free(vm);
+}
+
+/* Each malformed input is answered at once and the next request is read afresh, as
+ * QEMU's tests/qtest/qmp-test.c test_malformed expects. */
+static void test_malformed(void)
+{
+    TernVm *vm = tern_vm_start(VM_ARGS);
+    const char *bad[] = {
+        "{]\n", "{\xFF", "{\x01", "{'bad \xFF", "{'execute': 'nonexistent', 'id':'\n", "%p"};
+    GError *err = NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_true(qmp_client_send_raw(vm->qmp, bad[i], strlen(bad[i]), &err));
+        g_autoptr(JsonObject) r = qmp_client_read(vm->qmp, QMP_CLIENT_TIMEOUT_MS, &err);
+        g_assert_no_error(err);
+        qmp_reply_assert_error(r, "GenericError", "JSON parse error, ");
+        qmp_assert_error(vm->qmp, "CommandNotFound", NULL, "{'execute': 'no-such-cmd'}");
+    }
+    tern_vm_free(vm);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
-    g_test_add_func("/qmp-limits/client-cap", test_client_cap);
-    g_test_add_func("/qmp-limits/buffers-shrink", test_buffers_shrink);
-    g_test_add_func("/qmp-limits/out-of-descriptors", test_out_of_descriptors);
+    g_test_add_func("/qmp-hostile/client-cap", test_client_cap);
+    g_test_add_func("/qmp-hostile/buffers-shrink", test_buffers_shrink);
+    g_test_add_func("/qmp-hostile/out-of-descriptors", test_out_of_descriptors);
+    g_test_add_func("/qmp-hostile/nul-in-names", test_nul_in_names);
+    g_test_add_func("/qmp-hostile/malformed", test_malformed);
     return g_test_run();
 }
