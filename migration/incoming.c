@@ -97,7 +97,7 @@ static gpointer load_thread(gpointer opaque)
         savevm_put_reply(f, err);
     }
     mig_file_close(f);
-    transport_close(&in.conn, !ok, NULL);
+    transport_close(&in.conn, !ok, in.cancel_fd, -1, NULL);
     in.error = err;
     g_idle_add(incoming_finish_on_main, GINT_TO_POINTER(ok));
     return NULL;

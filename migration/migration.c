@@ -25,8 +25,6 @@
 #include "migration/global-state.h"
 #include "runstate.h"
 
-#define REPLY_TIMEOUT_MS 120000
-
 static const char *const status_names[MIGRATION_STATUS__MAX] = {
     [MIGRATION_STATUS_NONE] = "none",
     [MIGRATION_STATUS_SETUP] = "setup",
@@ -72,6 +70,7 @@ static struct {
     RamSaveStats ram;
     bool have_ram;
     uint64_t downtime_limit_ms, max_bandwidth;
+    int verdict_timeout_ms;
 } ms = {.cancel_fd = -1, .given_fd = -1};
 
 /* The migration-start notifiers: a registry filled at start-up (constructors). */
@@ -252,6 +251,7 @@ static void read_params(void)
     g_mutex_lock(&ms.lock);
     ms.downtime_limit_ms = p->downtime_limit;
     ms.max_bandwidth = p->max_bandwidth;
+    ms.verdict_timeout_ms = (int)p->verdict_timeout;
     g_mutex_unlock(&ms.lock);
 }
 
@@ -335,7 +335,7 @@ static bool precopy_complete(RamSave *rs, MigFile *f, bool want_reply)
     g_mutex_lock(&ms.lock);
     ms.ram.transferred = mig_file_bytes(f);
     g_mutex_unlock(&ms.lock);
-    if (want_reply && !savevm_get_reply(f, REPLY_TIMEOUT_MS, &err)) {
+    if (want_reply && !savevm_get_reply(f, ms.verdict_timeout_ms, &err)) {
         fail_with(err);
         return false;
     }
@@ -391,7 +391,8 @@ static gpointer migration_thread(gpointer opaque)
     }
     mig_file_close(f);
 out:
-    if (!transport_close(&conn, !ok, &err)) {
+    /* An exec: command's exit is its verdict: waited for like one, VM stopped. */
+    if (!transport_close(&conn, !ok, ms.cancel_fd, ms.verdict_timeout_ms, &err)) {
         fail_with(err);
         ok = false;
     }

@@ -45,9 +45,11 @@ void savevm_put_end(MigFile *f);
  */
 bool savevm_load_stream(MigFile *f, uint32_t *flags, GError **errp);
 
-/* The verdict the destination sends back (MIG_STREAM_F_REPLY): ok, or the message. */
-void savevm_put_reply(MigFile *f, const GError *err);
-/* Source: read the verdict; false with the destination's message when it refused. */
+/* The verdict the destination sends back (MIG_STREAM_F_REPLY): ok, or the message.
+ * False when it could not be sent. */
+bool savevm_put_reply(MigFile *f, const GError *err);
+/* Source: read the whole verdict within timeout_ms; false with the destination's
+ * message when it refused, or with why no verdict came. */
 bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp);
 
 #endif
