@@ -159,9 +159,15 @@ static bool load_header(MigFile *f, uint32_t *flags, GError **errp)
                     MIG_STREAM_VERSION);
         return false;
     }
-    if (*flags & ~MIG_STREAM_F_REPLY) {
+    const uint32_t known = MIG_STREAM_F_REPLY | MIG_STREAM_F_CONFIRM;
+    if (*flags & ~known) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "stream header: unknown flags 0x%x",
-                    *flags & ~MIG_STREAM_F_REPLY);
+                    *flags & ~known);
+        return false;
+    }
+    if ((*flags & MIG_STREAM_F_CONFIRM) && !(*flags & MIG_STREAM_F_REPLY)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "stream header: CONFIRM without REPLY (flags 0x%x)", *flags);
         return false;
     }
     return true;
@@ -365,6 +371,36 @@ bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp)
     if (status != 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "the destination refused the stream: %s", msg);
+        return false;
+    }
+    return true;
+}
+
+bool savevm_put_confirm(MigFile *f, bool run)
+{
+    mig_file_put_be32(f, MIG_CONFIRM_MAGIC);
+    mig_file_put_u8(f, run ? MIG_CONFIRM_RUN : MIG_CONFIRM_KEEP);
+    return mig_file_flush(f);
+}
+
+bool savevm_get_confirm(MigFile *f, int timeout_ms, GError **errp)
+{
+    uint32_t magic;
+    uint8_t what;
+    mig_file_set_deadline(f, timeout_ms);
+    bool ok = mig_file_get_be32(f, &magic) && mig_file_get_u8(f, &what);
+    mig_file_set_deadline(f, -1);
+    if (!ok) {
+        return no_answer(f, "no confirmation from the source", errp);
+    }
+    if (magic != MIG_CONFIRM_MAGIC || (what != MIG_CONFIRM_RUN && what != MIG_CONFIRM_KEEP)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "malformed confirmation from the source");
+        return false;
+    }
+    if (what == MIG_CONFIRM_KEEP) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "the source keeps the VM (the migration was cancelled on the source)");
         return false;
     }
     return true;

@@ -45,7 +45,7 @@ static bool check_announce(const MigrationParams *p, GError **errp)
 #define MAX_MIGRATE_DOWNTIME_MS (2000 * 1000)
 #define DEFAULT_MIGRATE_DOWNTIME_MS 300
 #define DEFAULT_MAX_BANDWIDTH (128 << 20)
-/* tern's own: how long the source waits for the destination's answer at the end. */
+/* tern's own: how long either side waits for the other's answer at the end. */
 #define DEFAULT_VERDICT_TIMEOUT_MS 120000
 #define MAX_VERDICT_TIMEOUT_MS 3600000
 
