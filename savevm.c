@@ -159,9 +159,15 @@ static bool load_header(MigFile *f, uint32_t *flags, GError **errp)
                     MIG_STREAM_VERSION);
         return false;
     }
-    if (*flags & ~MIG_STREAM_F_REPLY) {
+    const uint32_t known = MIG_STREAM_F_REPLY | MIG_STREAM_F_CONFIRM;
+    if (*flags & ~known) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "stream header: unknown flags 0x%x",
-                    *flags & ~MIG_STREAM_F_REPLY);
+                    *flags & ~known);
+        return false;
+    }
+    if ((*flags & MIG_STREAM_F_CONFIRM) && !(*flags & MIG_STREAM_F_REPLY)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "stream header: CONFIRM without REPLY (flags 0x%x)", *flags);
         return false;
     }
     return true;
@@ -314,7 +320,7 @@ bool savevm_load_stream(MigFile *f, uint32_t *flags, GError **errp)
     return false;
 }
 
-void savevm_put_reply(MigFile *f, const GError *err)
+bool savevm_put_reply(MigFile *f, const GError *err)
 {
     const char *msg = err ? err->message : "";
     size_t len = MIN(strlen(msg), 4096);
@@ -322,7 +328,16 @@ void savevm_put_reply(MigFile *f, const GError *err)
     mig_file_put_u8(f, err ? 1 : 0);
     mig_file_put_be16(f, len);
     mig_file_put_buffer(f, msg, len);
-    mig_file_flush(f);
+    return mig_file_flush(f);
+}
+
+/* The peer's answer did not come: `what` and why (the stream's error, else "timed out"). */
+static bool no_answer(MigFile *f, const char *what, GError **errp)
+{
+    const GError *e = mig_file_error(f);
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s: %s", what,
+                e ? e->message : "timed out");
+    return false;
 }
 
 bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp)
@@ -331,18 +346,21 @@ bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp)
     uint8_t status;
     uint16_t len;
     char msg[4097];
-    if (!mig_file_wait_readable(f, timeout_ms)) {
-        const GError *e = mig_file_error(f);
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "no answer from the destination: %s",
-                    e ? e->message : "timed out");
+    const char *what = "no answer from the destination";
+    /* The whole answer within the bound: a destination that sends half of it and then
+     * nothing must not keep the source's VM paused for longer. */
+    mig_file_set_deadline(f, timeout_ms);
+    bool ok = mig_file_get_be32(f, &magic) && mig_file_get_u8(f, &status) &&
+              mig_file_get_be16(f, &len);
+    bool sane = ok && len <= 4096;
+    ok = sane && mig_file_get_buffer(f, msg, len);
+    mig_file_set_deadline(f, -1);
+    if (!ok && !sane && !mig_file_error(f)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s: malformed answer", what);
         return false;
     }
-    if (!mig_file_get_be32(f, &magic) || !mig_file_get_u8(f, &status) ||
-        !mig_file_get_be16(f, &len) || len > 4096 || !mig_file_get_buffer(f, msg, len)) {
-        const GError *e = mig_file_error(f);
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "no answer from the destination: %s",
-                    e ? e->message : "malformed answer");
-        return false;
+    if (!ok) {
+        return no_answer(f, what, errp);
     }
     msg[len] = 0;
     if (magic != MIG_REPLY_MAGIC) {
@@ -353,6 +371,36 @@ bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp)
     if (status != 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "the destination refused the stream: %s", msg);
+        return false;
+    }
+    return true;
+}
+
+bool savevm_put_confirm(MigFile *f, bool run)
+{
+    mig_file_put_be32(f, MIG_CONFIRM_MAGIC);
+    mig_file_put_u8(f, run ? MIG_CONFIRM_RUN : MIG_CONFIRM_KEEP);
+    return mig_file_flush(f);
+}
+
+bool savevm_get_confirm(MigFile *f, int timeout_ms, GError **errp)
+{
+    uint32_t magic;
+    uint8_t what;
+    mig_file_set_deadline(f, timeout_ms);
+    bool ok = mig_file_get_be32(f, &magic) && mig_file_get_u8(f, &what);
+    mig_file_set_deadline(f, -1);
+    if (!ok) {
+        return no_answer(f, "no confirmation from the source", errp);
+    }
+    if (magic != MIG_CONFIRM_MAGIC || (what != MIG_CONFIRM_RUN && what != MIG_CONFIRM_KEEP)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "malformed confirmation from the source");
+        return false;
+    }
+    if (what == MIG_CONFIRM_KEEP) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "the source keeps the VM (the migration was cancelled on the source)");
         return false;
     }
     return true;

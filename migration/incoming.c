@@ -12,6 +12,7 @@
 #include "error.h"
 #include "main-loop.h"
 #include "migration/global-state.h"
+#include "migration/migration-params.h"
 #include "migration/migration.h"
 #include "migration/savevm.h"
 #include "migration/transport.h"
@@ -26,7 +27,8 @@ static struct {
     GThread *thread;
     MigConn conn;
     int cancel_fd;
-    GError *error; /* written by the load thread before it hands over */
+    int confirm_timeout_ms; /* x-verdict-timeout when the stream began */
+    GError *error;          /* written by the load thread before it hands over */
 } in = {.cancel_fd = -1, .conn = {.fd = -1}};
 
 MigrationStatus migration_incoming_status(void)
@@ -94,10 +96,22 @@ static gpointer load_thread(gpointer opaque)
     uint32_t flags = 0;
     bool ok = savevm_load_stream(f, &flags, &err);
     if (flags & MIG_STREAM_F_REPLY) {
-        savevm_put_reply(f, err);
+        bool sent = savevm_put_reply(f, err);
+        /* The VM is ours only once the source says so: without its confirmation it
+         * may have resumed the VM there (docs/migration-stream.md, the handover). */
+        if (ok && (flags & MIG_STREAM_F_CONFIRM)) {
+            if (!sent) {
+                const GError *e = mig_file_error(f);
+                err = g_error_new(TERN_ERROR, TERN_ERROR_GENERIC, "sending the verdict: %s",
+                                  e ? e->message : "stream error");
+                ok = false;
+            } else {
+                ok = savevm_get_confirm(f, in.confirm_timeout_ms, &err);
+            }
+        }
     }
     mig_file_close(f);
-    transport_close(&in.conn, !ok, NULL);
+    transport_close(&in.conn, !ok, in.cancel_fd, -1, NULL);
     in.error = err;
     g_idle_add(incoming_finish_on_main, GINT_TO_POINTER(ok));
     return NULL;
@@ -106,6 +120,7 @@ static gpointer load_thread(gpointer opaque)
 static void on_connection(MigConn *conn, void *opaque)
 {
     in.conn = *conn;
+    in.confirm_timeout_ms = (int)migrate_params()->verdict_timeout;
     set_status(MIGRATION_STATUS_ACTIVE);
     in.thread = g_thread_new("migration-in", load_thread, NULL);
 }

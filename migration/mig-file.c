@@ -30,6 +30,7 @@ struct MigFile {
     uint64_t rate; /* bytes/s, 0 unlimited */
     int64_t window_start;
     uint64_t window_bytes;
+    int64_t deadline; /* CLOCK_MONOTONIC ns after which every wait fails; 0: none */
 };
 
 static int64_t now_ns(void)
@@ -91,6 +92,11 @@ void mig_file_set_cancel_fd(MigFile *f, int fd)
     f->cancel_fd = fd;
 }
 
+void mig_file_set_deadline(MigFile *f, int timeout_ms)
+{
+    f->deadline = timeout_ms < 0 ? 0 : now_ns() + (int64_t)timeout_ms * NS_PER_MS;
+}
+
 void mig_file_set_rate_limit(MigFile *f, uint64_t bytes_per_sec)
 {
     f->rate = bytes_per_sec;
@@ -133,13 +139,27 @@ int mig_file_fd(MigFile *f)
     return f->fd;
 }
 
-/* Wait for `events` on the fd; false on cancel, error or timeout (timeout_ms >= 0). */
+/* Wait for `events` on the fd; false on cancel, error or timeout (timeout_ms >= 0).
+ * Past the deadline the wait fails with an error, so a peer that sends half a message
+ * and then nothing cannot hold a reader longer than its deadline. */
 static bool wait_fd(MigFile *f, short events, int timeout_ms)
 {
     struct pollfd p[2] = {{.fd = f->fd, .events = events},
                           {.fd = f->cancel_fd, .events = POLLIN}};
     for (;;) {
-        int n = poll(p, f->cancel_fd >= 0 ? 2 : 1, timeout_ms);
+        int wait_ms = timeout_ms;
+        bool by_deadline = false;
+        if (f->deadline) {
+            int64_t left_ms = (f->deadline - now_ns() + NS_PER_MS - 1) / NS_PER_MS;
+            if (left_ms <= 0) {
+                return set_error(f, "timed out");
+            }
+            if (wait_ms < 0 || left_ms < wait_ms) {
+                wait_ms = (int)MIN(left_ms, INT32_MAX);
+                by_deadline = true;
+            }
+        }
+        int n = poll(p, f->cancel_fd >= 0 ? 2 : 1, wait_ms);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -150,7 +170,7 @@ static bool wait_fd(MigFile *f, short events, int timeout_ms)
             return set_error(f, "cancelled");
         }
         if (n == 0) {
-            return false;
+            return by_deadline ? set_error(f, "timed out") : false;
         }
         return true;
     }

@@ -34,6 +34,7 @@ static const MigrationParamDesc params_table[] = {
     MP_FIELD("announce-step", MP_INT64, announce.step),
     MP_FIELD("downtime-limit", MP_INT64, downtime_limit),
     MP_FIELD("max-bandwidth", MP_UINT64, max_bandwidth),
+    MP_FIELD("x-verdict-timeout", MP_INT64, verdict_timeout),
 };
 
 /* Whole-set checks, in QEMU's order; each sees the tentative values. */
@@ -46,6 +47,9 @@ static bool check_announce(const MigrationParams *p, GError **errp)
 #define MAX_MIGRATE_DOWNTIME_MS (2000 * 1000)
 #define DEFAULT_MIGRATE_DOWNTIME_MS 300
 #define DEFAULT_MAX_BANDWIDTH (128 << 20)
+/* tern's own: how long either side waits for the other's answer at the end. */
+#define DEFAULT_VERDICT_TIMEOUT_MS 120000
+#define MAX_VERDICT_TIMEOUT_MS 3600000
 
 static bool check_migrate(const MigrationParams *p, GError **errp)
 {
@@ -56,6 +60,13 @@ static bool check_migrate(const MigrationParams *p, GError **errp)
         return false;
     }
     /* max-bandwidth: any uint64, as in QEMU (whose bound is SIZE_MAX). */
+    if (p->verdict_timeout < 1 || p->verdict_timeout > MAX_VERDICT_TIMEOUT_MS) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Parameter 'x-verdict-timeout' expects an integer in the range of 1 to "
+                    "%d ms",
+                    MAX_VERDICT_TIMEOUT_MS);
+        return false;
+    }
     return true;
 }
 
@@ -81,6 +92,7 @@ void migrate_params_reset(void)
     announce_parameters_default(&current.announce);
     current.downtime_limit = DEFAULT_MIGRATE_DOWNTIME_MS;
     current.max_bandwidth = DEFAULT_MAX_BANDWIDTH;
+    current.verdict_timeout = DEFAULT_VERDICT_TIMEOUT_MS;
     current_set = true;
 }
 

@@ -25,8 +25,6 @@
 #include "migration/global-state.h"
 #include "runstate.h"
 
-#define REPLY_TIMEOUT_MS 120000
-
 static const char *const status_names[MIGRATION_STATUS__MAX] = {
     [MIGRATION_STATUS_NONE] = "none",
     [MIGRATION_STATUS_SETUP] = "setup",
@@ -64,6 +62,9 @@ static struct {
     bool stop_requested, stop_done;
     bool vm_stopped; /* we moved the VM to finish-migrate */
     bool want_reply; /* the transport lets the destination answer */
+    /* The destination accepted the stream and is (being) told to run the VM: from here
+     * on nothing resumes it here, and migrate_cancel is refused. */
+    bool committed;
     RunState old_state;
     /* Figures for query-migrate. */
     int64_t start_ms, setup_time, total_time, downtime, expected_downtime;
@@ -72,6 +73,7 @@ static struct {
     RamSaveStats ram;
     bool have_ram;
     uint64_t downtime_limit_ms, max_bandwidth;
+    int verdict_timeout_ms;
 } ms = {.cancel_fd = -1, .given_fd = -1};
 
 /* The migration-start notifiers: a registry filled at start-up (constructors). */
@@ -252,6 +254,7 @@ static void read_params(void)
     g_mutex_lock(&ms.lock);
     ms.downtime_limit_ms = p->downtime_limit;
     ms.max_bandwidth = p->max_bandwidth;
+    ms.verdict_timeout_ms = (int)p->verdict_timeout;
     g_mutex_unlock(&ms.lock);
 }
 
@@ -297,7 +300,39 @@ static bool precopy_iterate(RamSave *rs, MigFile *f)
     }
 }
 
-/* Stop the VM, send what is left and the device state, wait for the verdict. */
+/*
+ * The handover after END (docs/migration-stream.md): the destination's verdict, then
+ * our confirmation. The destination runs the VM only once it has the confirmation, so
+ * until that is sent every failure leaves the VM here, and this side may resume it.
+ * Once committed, the VM belongs to the destination: nothing here resumes it.
+ */
+static bool handover(MigFile *f)
+{
+    GError *err = NULL;
+    if (!savevm_get_reply(f, ms.verdict_timeout_ms, &err)) {
+        fail_with(err);
+        return false;
+    }
+    g_mutex_lock(&ms.lock);
+    bool cancelling = ms.status == MIGRATION_STATUS_CANCELLING;
+    ms.committed = !cancelling;
+    g_mutex_unlock(&ms.lock);
+    if (cancelling) {
+        savevm_put_confirm(f, false); /* so that it exits at once, saying why */
+        return false;
+    }
+    if (!savevm_put_confirm(f, true)) {
+        /* Not sent: the destination cannot have it, and does not run the VM. */
+        g_mutex_lock(&ms.lock);
+        ms.committed = false;
+        g_mutex_unlock(&ms.lock);
+        fail_from_file(f, "confirming the handover");
+        return false;
+    }
+    return true;
+}
+
+/* Stop the VM, send what is left and the device state, hand the VM over. */
 static bool precopy_complete(RamSave *rs, MigFile *f, bool want_reply)
 {
     if (!request_vm_stop()) {
@@ -335,8 +370,7 @@ static bool precopy_complete(RamSave *rs, MigFile *f, bool want_reply)
     g_mutex_lock(&ms.lock);
     ms.ram.transferred = mig_file_bytes(f);
     g_mutex_unlock(&ms.lock);
-    if (want_reply && !savevm_get_reply(f, REPLY_TIMEOUT_MS, &err)) {
-        fail_with(err);
+    if (want_reply && !handover(f)) {
         return false;
     }
     /* The guest's pause ends here (the destination runs it); tearing down the dirty
@@ -367,7 +401,7 @@ static gpointer migration_thread(gpointer opaque)
     mig_file_set_cancel_fd(f, ms.cancel_fd);
     mig_file_set_rate_limit(f, ms.max_bandwidth);
     bool want_reply = ms.want_reply = conn.bidirectional;
-    savevm_put_header(f, want_reply ? MIG_STREAM_F_REPLY : 0);
+    savevm_put_header(f, want_reply ? MIG_STREAM_F_REPLY | MIG_STREAM_F_CONFIRM : 0);
     bql_lock();
     savevm_put_config(f);
     RamSave *rs = ram_save_setup(&err);
@@ -391,7 +425,8 @@ static gpointer migration_thread(gpointer opaque)
     }
     mig_file_close(f);
 out:
-    if (!transport_close(&conn, !ok, &err)) {
+    /* An exec: command's exit is its verdict: waited for like one, VM stopped. */
+    if (!transport_close(&conn, !ok, ms.cancel_fd, ms.verdict_timeout_ms, &err)) {
         fail_with(err);
         ok = false;
     }
@@ -502,6 +537,7 @@ static bool migrate_start(const char *uri, QmpContext *ctx, GError **errp)
     ms.have_ram = false;
     memset(&ms.ram, 0, sizeof(ms.ram));
     ms.vm_stopped = false;
+    ms.committed = false;
     read_params();
     ms.expected_downtime = ms.downtime_limit_ms;
     set_status(MIGRATION_STATUS_SETUP);
@@ -531,16 +567,30 @@ static JsonNode *qmp_migrate(JsonObject *args, QmpContext *ctx, GError **errp)
     return NULL;
 }
 
-static JsonNode *qmp_migrate_cancel(JsonObject *args, QmpContext *ctx, GError **errp)
+/* Ask the migration thread to stop; `force` (shutdown) also interrupts a handover
+ * that can no longer be cancelled, so that quitting never waits on the peer. */
+static bool migrate_cancel(bool force, GError **errp)
 {
     g_mutex_lock(&ms.lock);
     bool act = ms.status == MIGRATION_STATUS_SETUP || ms.status == MIGRATION_STATUS_ACTIVE ||
                ms.status == MIGRATION_STATUS_DEVICE;
-    g_mutex_unlock(&ms.lock);
-    if (!act) {
-        return NULL; /* QEMU: nothing to cancel is not an error */
+    bool late = act && ms.committed;
+    if (act && !late) {
+        ms.status = MIGRATION_STATUS_CANCELLING;
     }
-    set_status(MIGRATION_STATUS_CANCELLING);
+    g_mutex_unlock(&ms.lock);
+    if (late && !force) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "The migration can no longer be cancelled: the destination has accepted "
+                    "the VM and is being told to run it");
+        return false;
+    }
+    if (!act) {
+        return true; /* QEMU: nothing to cancel is not an error */
+    }
+    if (!late) {
+        migration_emit_status(MIGRATION_STATUS_CANCELLING);
+    }
     uint64_t one = 1;
     if (write(ms.cancel_fd, &one, sizeof(one)) < 0) {
         g_warning("migrate_cancel: eventfd: %s", g_strerror(errno));
@@ -548,6 +598,12 @@ static JsonNode *qmp_migrate_cancel(JsonObject *args, QmpContext *ctx, GError **
     g_mutex_lock(&ms.lock);
     g_cond_broadcast(&ms.cond);
     g_mutex_unlock(&ms.lock);
+    return true;
+}
+
+static JsonNode *qmp_migrate_cancel(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    migrate_cancel(false, errp);
     return NULL;
 }
 
@@ -680,7 +736,7 @@ void migration_outgoing_shutdown(void)
     if (!ms.thread) {
         return;
     }
-    qmp_migrate_cancel(NULL, NULL, NULL);
+    migrate_cancel(true, NULL);
     bool held = bql_locked();
     if (held) {
         bql_unlock();

@@ -240,7 +240,56 @@ static bool exec_spawn(const char *cmd, bool outgoing, MigConn *out, GError **er
     return true;
 }
 
-bool transport_close(MigConn *c, bool kill_child, GError **errp)
+/* How long a command asked to end (SIGTERM) may take before it is killed (SIGKILL). */
+#define EXEC_TERM_GRACE_MS 1000
+
+typedef enum { REAP_DONE, REAP_TIMEOUT, REAP_CANCELLED } ReapResult;
+
+/* Reap the child within timeout_ms (-1: no limit) unless cancel_fd becomes readable
+ * first. Sleeps in short slices: a child has no descriptor to poll together with the
+ * cancel eventfd. */
+static ReapResult child_reap(GPid pid, int *status, int cancel_fd, int timeout_ms)
+{
+    int64_t deadline =
+        timeout_ms < 0 ? INT64_MAX : g_get_monotonic_time() + timeout_ms * 1000LL;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid) {
+            return REAP_DONE;
+        }
+        if (r < 0 && errno != EINTR) {
+            *status = W_EXITCODE(255, 0); /* not ours to wait for any more */
+            return REAP_DONE;
+        }
+        int64_t left_us = deadline - g_get_monotonic_time();
+        if (left_us <= 0) {
+            return REAP_TIMEOUT;
+        }
+        struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
+        if (poll(&p, cancel_fd >= 0 ? 1 : 0, (int)MIN(10, (left_us + 999) / 1000)) > 0) {
+            return REAP_CANCELLED;
+        }
+    }
+}
+
+/* SIGTERM, and SIGKILL for a command that ignores it: quit and migrate_cancel wait for
+ * this, with the source's VM stopped, so it must end within a bound. */
+static void child_kill(GPid pid)
+{
+    int status;
+    kill(pid, SIGTERM);
+    if (child_reap(pid, &status, -1, EXEC_TERM_GRACE_MS) == REAP_DONE) {
+        return;
+    }
+    g_warning("exec: command (pid %d) ignored SIGTERM for %d ms: killing it", (int)pid,
+              EXEC_TERM_GRACE_MS);
+    kill(pid, SIGKILL);
+    if (child_reap(pid, &status, -1, EXEC_TERM_GRACE_MS) != REAP_DONE) {
+        g_warning("exec: command (pid %d) survived SIGKILL: not waiting for it", (int)pid);
+    }
+}
+
+bool transport_close(MigConn *c, bool kill_child, int cancel_fd, int timeout_ms, GError **errp)
 {
     bool ok = true;
     if (c->fd >= 0) {
@@ -248,16 +297,24 @@ bool transport_close(MigConn *c, bool kill_child, GError **errp)
         c->fd = -1;
     }
     if (c->child > 0) {
-        if (kill_child) {
-            kill(c->child, SIGTERM);
-        }
         int status = 0;
-        while (waitpid(c->child, &status, 0) < 0 && errno == EINTR) {
+        ReapResult r =
+            kill_child ? REAP_CANCELLED : child_reap(c->child, &status, cancel_fd, timeout_ms);
+        if (r != REAP_DONE) {
+            child_kill(c->child);
         }
-        if (!kill_child && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        if (r == REAP_TIMEOUT) {
+            ok = tern_error_fail(errp,
+                                 "the exec: command did not exit within %d ms after "
+                                 "the end of the stream",
+                                 timeout_ms);
+        } else if (r == REAP_CANCELLED && !kill_child) {
+            ok = tern_error_fail(errp, "cancelled while waiting for the exec: command");
+        } else if (r == REAP_DONE && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
             ok = tern_error_fail(errp, "the exec: command %s %d",
-                         WIFEXITED(status) ? "exited with status" : "was killed by signal",
-                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                                 WIFEXITED(status) ? "exited with status"
+                                                   : "was killed by signal",
+                                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         }
         c->child = 0;
     }
@@ -485,7 +542,7 @@ void transport_listener_free(TransportListener *l)
         g_source_remove(l->idle);
     }
     if (l->pending.fd >= 0 || l->pending.child) {
-        transport_close(&l->pending, true, NULL);
+        transport_close(&l->pending, true, -1, 0, NULL);
     }
     g_free(l);
 }

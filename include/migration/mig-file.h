@@ -27,6 +27,8 @@ void mig_file_close(MigFile *f);
 
 /* When `fd` becomes readable every wait fails with "cancelled" (not owned). */
 void mig_file_set_cancel_fd(MigFile *f, int fd);
+/* Every wait from timeout_ms from now on fails with "timed out" (-1: no deadline). */
+void mig_file_set_deadline(MigFile *f, int timeout_ms);
 /* Bytes per second, 0 for no limit; mig_file_rate_limit() sleeps to honour it. */
 void mig_file_set_rate_limit(MigFile *f, uint64_t bytes_per_sec);
 /* Sleep (cancellably) until the current 100 ms window has budget left. */

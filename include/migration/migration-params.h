@@ -15,6 +15,9 @@ typedef struct MigrationParams {
     AnnounceParameters announce; /* announce-initial, -max, -rounds, -step */
     int64_t downtime_limit;      /* downtime-limit: ms the VM may stay stopped (300) */
     uint64_t max_bandwidth;      /* max-bandwidth: bytes/s, 0 unlimited (128 MiB/s) */
+    /* x-verdict-timeout: ms the source waits for the destination's verdict (its VM
+     * paused) and the destination for the source's confirmation (120000) */
+    int64_t verdict_timeout;
 } MigrationParams;
 
 /* The current values (read-only; change them with migrate_params_set). */

@@ -15,6 +15,9 @@
 #define MIG_STREAM_VERSION 1
 /* Header flag: the source waits for the destination's verdict after the end record. */
 #define MIG_STREAM_F_REPLY 0x1u
+/* Header flag (with REPLY): the source answers an ok verdict with a confirmation, and
+ * the destination runs the VM only once it has it (docs/migration-stream.md). */
+#define MIG_STREAM_F_CONFIRM 0x2u
 
 enum {
     MIG_REC_END = 0x00,
@@ -28,6 +31,10 @@ enum {
 #define MIG_SECTION_MAX (64u << 20)
 /* Reply after the end record when the header asked for one. */
 #define MIG_REPLY_MAGIC 0x54524e52u /* "TRNR" */
+/* The source's answer to an ok verdict (CONFIRM): u32 magic, u8 RUN or KEEP. */
+#define MIG_CONFIRM_MAGIC 0x54524e43u /* "TRNC" */
+#define MIG_CONFIRM_RUN 0
+#define MIG_CONFIRM_KEEP 1
 
 /* Source: header and configuration record. */
 void savevm_put_header(MigFile *f, uint32_t flags);
@@ -45,9 +52,16 @@ void savevm_put_end(MigFile *f);
  */
 bool savevm_load_stream(MigFile *f, uint32_t *flags, GError **errp);
 
-/* The verdict the destination sends back (MIG_STREAM_F_REPLY): ok, or the message. */
-void savevm_put_reply(MigFile *f, const GError *err);
-/* Source: read the verdict; false with the destination's message when it refused. */
+/* The verdict the destination sends back (MIG_STREAM_F_REPLY): ok, or the message.
+ * False when it could not be sent. */
+bool savevm_put_reply(MigFile *f, const GError *err);
+/* Source: read the whole verdict within timeout_ms; false with the destination's
+ * message when it refused, or with why no verdict came. */
 bool savevm_get_reply(MigFile *f, int timeout_ms, GError **errp);
+/* Source: answer an ok verdict (MIG_STREAM_F_CONFIRM): run the VM there, or keep it
+ * here. False when it could not be sent. */
+bool savevm_put_confirm(MigFile *f, bool run);
+/* Destination: read the source's confirmation within timeout_ms; true only for RUN. */
+bool savevm_get_confirm(MigFile *f, int timeout_ms, GError **errp);
 
 #endif

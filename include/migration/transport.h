@@ -32,9 +32,14 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp);
 bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **errp);
 /* fd:NAME: take the named descriptor (main thread, at `migrate`); -1 with errp if none. */
 int transport_take_named_fd(const char *name, GError **errp);
-/* Close the stream; for exec, end and reap the child (SIGTERM first when `kill`).
- * Returns false with errp when the child exited with an error. */
-bool transport_close(MigConn *c, bool kill, GError **errp);
+/*
+ * Close the stream; for exec, reap the child. With `kill` it is told to end (SIGTERM,
+ * then SIGKILL if it is still there a second later). Otherwise it may finish on its
+ * own for timeout_ms (-1: no limit) unless cancel_fd becomes readable; then it is
+ * ended the same way. False with errp when the child did not exit in time, the wait
+ * was cancelled, or it exited with an error.
+ */
+bool transport_close(MigConn *c, bool kill, int cancel_fd, int timeout_ms, GError **errp);
 
 /*
  * Incoming: listen (tcp, unix) and call `cb` on the main thread for the first

@@ -6,7 +6,10 @@
 #ifndef TERN_TESTS_MIGRATION_UTIL_H
 #define TERN_TESTS_MIGRATION_UTIL_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "../lib/libqtest.h"
 #include "../lib/qmp-client.h"
 
@@ -105,6 +108,26 @@ static inline JsonObject *mig_migrate_until_end(QmpClient *c, const char *uri, c
                 json_object_get_string_member_with_default(end, "error-desc", ""), want);
     }
     return end;
+}
+
+/* The test plays the destination: migrate to a TCP listener of its own on 127.0.0.1 and
+ * return the accepted connection (its reads time out after 20 ms), the listener in *lfd;
+ * the caller closes both. */
+static inline int mig_migrate_to_test(QmpClient *c, int *lfd)
+{
+    *lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    g_assert_cmpint(bind(*lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_assert_cmpint(listen(*lfd, 1), ==, 0);
+    g_assert_cmpint(getsockname(*lfd, (struct sockaddr *)&sa, &len), ==, 0);
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", ntohs(sa.sin_port));
+    mig_migrate(c, uri);
+    int fd = accept(*lfd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    struct timeval tv = {0, 20000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
 }
 
 static inline void mig_enable_events(QmpClient *c)

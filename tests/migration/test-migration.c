@@ -356,23 +356,13 @@ static void test_cancel_device_phase(void)
 {
     QTestState *src = start_src(NULL);
     QmpClient *sq = qtest_qmp(src);
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    g_assert_cmpint(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(listen(lfd, 1), ==, 0);
-    g_assert_cmpint(getsockname(lfd, (struct sockaddr *)&sa, &len), ==, 0);
-    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", ntohs(sa.sin_port));
-    mig_migrate(sq, uri);
-    int c = accept(lfd, NULL, NULL);
-    g_assert_cmpint(c, >=, 0);
+    int lfd;
+    int c = mig_migrate_to_test(sq, &lfd);
     /* Drain until the source waits in `device`. */
     gint64 deadline = g_get_monotonic_time() + MIG_WAIT_MS * 1000LL;
     char buf[65536];
     for (;;) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        struct timeval tv = {0, 20000};
-        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         ssize_t n = read(c, buf, sizeof(buf));
         if (n <= 0) {
             g_autofree char *st = mig_status(sq);
