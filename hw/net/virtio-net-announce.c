@@ -3,8 +3,8 @@
  * virtio 1.x 5.1.6.5.4 "Gratuitous Packet Sending"), and what the device knows for the
  * VMM-side fallback.
  *
- * net/announce.c paces every round on the virtual clock and calls the announce hook once
- * per round; this file only asks the guest (S_ANNOUNCE + a config interrupt), takes the
+ * net/announce.c paces every round (the guest's on the virtual clock) and calls the
+ * announce hook once per guest round; this file only asks the guest (S_ANNOUNCE + a config interrupt), takes the
  * ACK and tells announce.c, which then arms the next round. docs/virtio.md explains the
  * rules: never during probe, at most one request outstanding, and what a reset cancels.
  */
@@ -96,10 +96,10 @@ void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok)
     }
 }
 
-bool virtio_net_announce_rarp_always(NetClientState *nc)
+bool virtio_net_announce_rarp_fallback(NetClientState *nc)
 {
     VirtIONet *n = nc->opaque;
-    return n->announce_rarp_always;
+    return n->announce_rarp_fallback;
 }
 
 /* ---- what the guest uses, for the fallback ------------------------------------------ */

@@ -545,7 +545,7 @@ static const NetClientInfo virtio_net_info = {
     .can_receive = virtio_net_can_receive,
     .announce = virtio_net_announce,
     .announce_addresses = virtio_net_announce_addresses,
-    .announce_rarp_always = virtio_net_announce_rarp_always,
+    .announce_rarp_fallback = virtio_net_announce_rarp_fallback,
     .link_status_changed = virtio_net_link_status_changed,
     .send_ready = virtio_net_send_ready,
 };
@@ -652,7 +652,7 @@ typedef struct VnetConfig {
     int slot;
     NetClientState *backend;
     uint64_t rx_size, tx_size;
-    bool rarp_always, learned;
+    bool rarp_fallback, learned;
 } VnetConfig;
 
 static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
@@ -738,7 +738,7 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
         return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
     }
-    c->rarp_always = v && strcmp(v, "always") == 0;
+    c->rarp_fallback = v && strcmp(v, "fallback") == 0;
     v = opts_get(o, "bus");
     if (v && strcmp(v, "pci.0") != 0) {
         return vnet_fail(errp, "Bus '%s' not found (the pc machine has pci.0)", v);
@@ -804,7 +804,7 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
         c.mac[5] += vnet_registry.default_macs++;
     }
     memcpy(n->conf_mac, c.mac, ETH_ALEN);
-    n->announce_rarp_always = c.rarp_always;
+    n->announce_rarp_fallback = c.rarp_fallback;
     n->announce_learned = c.learned;
     n->max_queue_pairs = 1;
 

@@ -138,9 +138,9 @@ typedef struct VirtIONet {
     bool rxfilter_notify_enabled; /* NIC_RX_FILTER_CHANGED is armed */
 
     /* Announce. */
-    bool announce_rarp_always; /* announce_rarp=always */
-    bool announce_learned;     /* announce_learned=on */
-    bool announce_deferred;    /* asked before DRIVER_OK: ask at DRIVER_OK */
+    bool announce_rarp_fallback; /* announce_rarp=fallback (default: always) */
+    bool announce_learned;       /* announce_learned=on */
+    bool announce_deferred;      /* asked before DRIVER_OK: ask at DRIVER_OK */
     /* S_ANNOUNCE arrived set in the migration stream: the guest was asked on the source
      * host and may have answered there; the first round here asks again. */
     bool announce_inherited;
@@ -178,7 +178,7 @@ extern const VMStateDescription vmstate_virtio_net;
 /* virtio-net-announce.c */
 bool virtio_net_announce(NetClientState *nc);
 void virtio_net_announce_addresses(NetClientState *nc, GArray *out);
-bool virtio_net_announce_rarp_always(NetClientState *nc);
+bool virtio_net_announce_rarp_fallback(NetClientState *nc);
 /* ANNOUNCE class command: clears the bit before the caller marks the buffer used. */
 uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len);
 /* The driver just set DRIVER_OK: a deferred request goes to the guest now. */

@@ -234,7 +234,11 @@ static void assert_mac(QVirtioNet *n, const uint8_t want[6])
 static void test_virtio_net_round_trip(void)
 {
     Pair p;
-    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES});
+    /* Only the guest announces (announce_rarp=fallback): the wires carry the test's frames
+     * alone. The default's RARP on arrival: test_virtio_net_arrival_both. */
+    pair_start(&p, &(PairConfig){.src_props = "announce_rarp=fallback",
+                                 .dst_props = "announce_rarp=fallback",
+                                 .features = QVNET_ALL_FEATURES});
     QVirtioNet *sn = p.sn;
     for (int i = 0; i < 4; i++) {
         qvnet_rx_post(sn, QVNET_RX_BUF);
@@ -343,11 +347,13 @@ static void expect_arrival_at_cont(Pair *p)
 static void test_virtio_net_dst_paused(void)
 {
     Pair p;
-    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES, .dst_extra = "-S"});
+    pair_start(&p, &(PairConfig){.dst_props = "announce_rarp=fallback",
+                                 .features = QVNET_ALL_FEATURES,
+                                 .dst_extra = "-S"});
     pair_migrate(&p, "prelaunch-migrate");
     QVirtioNet *dn = p.dn;
     expect_arrival_at_cont(&p);
-    expect_silence(p.dst.backend); /* the guest announces: no RARP */
+    expect_silence(p.dst.backend); /* fallback: the guest announces, no RARP */
     g_assert_cmpuint(ack(dn), ==, QVNET_OK);
     /* The next round follows the ACK (the destination's parameters: 50 ms). */
     qtest_clock_step(p.dst.qts, 50 * MS);
@@ -405,6 +411,46 @@ static void test_virtio_net_no_guest_announce(void)
     qtest_clock_step(p.dst.qts, 50 * MS);
     qvnet_backend_expect_rarp(wire, new_mac, 0);
     g_assert_cmphex(qvnet_status(p.dn), ==, LINK_UP);
+    pair_stop(&p);
+}
+
+/*
+ * The default on arrival: RARP for every (MAC, VLAN) the device knows, at once and before
+ * the guest is asked, and the guest asked too. The guest does not ACK: its request
+ * stands, and the VMM's rounds still leave at t0, +50, +200, +450, +800 ms of the
+ * destination's virtual clock, and at no other time. A late ACK paces the guest's rounds.
+ */
+static void test_virtio_net_arrival_both(void)
+{
+    Pair p;
+    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES});
+    vlan_add(p.sn, 10);
+    pair_migrate(&p, "running");
+    int wire = p.dst.backend;
+    int64_t t0 = qtest_clock_step(p.dst.qts, 0);
+    static const int64_t at[] = {0, 50, 200, 450, 800};
+    for (int k = 0; k < 5; k++) {
+        if (k) {
+            qtest_clock_step(p.dst.qts, (at[k] - at[k - 1] - 1) * MS);
+            expect_silence(wire);
+            g_assert_cmpint(qtest_clock_step(p.dst.qts, MS) - t0, ==, at[k] * MS);
+        }
+        qvnet_backend_expect_rarp(wire, default_mac, 0);
+        qvnet_backend_expect_rarp(wire, default_mac, 10);
+        expect_silence(wire);
+        g_assert(qvirtio_take_config_irq(p.dn->dev) == (k == 0));
+        g_assert_cmphex(qvnet_status(p.dn), ==, LINK_UP | ANNOUNCE);
+    }
+    qtest_clock_step(p.dst.qts, 10000 * MS);
+    expect_silence(wire);
+    expect_silence(p.src.backend);
+    g_assert_false(qvirtio_take_config_irq(p.dn->dev));
+    g_assert_cmpuint(ack(p.dn), ==, QVNET_OK);
+    qtest_clock_step(p.dst.qts, 49 * MS);
+    g_assert_false(qvirtio_take_config_irq(p.dn->dev));
+    qtest_clock_step(p.dst.qts, 1 * MS);
+    g_assert_true(qvirtio_take_config_irq(p.dn->dev));
+    expect_silence(wire);
     pair_stop(&p);
 }
 
@@ -590,7 +636,9 @@ static void test_migration_ends_announcers(gconstpointer opaque)
 {
     bool paused = GPOINTER_TO_INT(opaque);
     Pair p;
-    pair_start(&p, &(PairConfig){.features = NO_ANNOUNCE});
+    /* fallback: the rounds run on the virtual clock, which the test steps. */
+    pair_start(&p,
+               &(PairConfig){.src_props = "announce_rarp=fallback", .features = NO_ANNOUNCE});
     no_migration_announce(&p.dst);
     int wire = p.src.backend;
     if (paused) {
@@ -729,6 +777,7 @@ int main(int argc, char **argv)
                          test_virtio_net_src_paused);
     g_test_add_func("/migration-devices/virtio-net/no-guest-announce",
                     test_virtio_net_no_guest_announce);
+    g_test_add_func("/migration-devices/virtio-net/arrival-both", test_virtio_net_arrival_both);
     g_test_add_func("/migration-devices/virtio-net/deferred-request",
                     test_virtio_net_deferred_request);
     g_test_add_func("/migration-devices/virtio-net/link-down", test_virtio_net_link_down);

@@ -116,7 +116,7 @@ static void assert_history(Fixture *f, const char *want, int64_t frames_per_rarp
 static void test_bit_irq_ack(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     g_assert_false(config_irq(&f));
     uint8_t gen = qvirtio_config_generation(f.net->dev);
     announce_self(&f, 1, NULL);
@@ -124,7 +124,7 @@ static void test_bit_irq_ack(void)
     g_assert_true(announce_bit(&f));
     g_assert_cmpuint(qvirtio_config_generation(f.net->dev), !=, gen);
     g_assert_cmphex(qvnet_status(f.net) & QVNET_S_LINK_UP, ==, QVNET_S_LINK_UP);
-    assert_no_frame(&f); /* the guest announces: no RARP from the VMM */
+    assert_no_frame(&f); /* fallback: the guest announces, no RARP from the VMM */
 
     /* The ACK: OK, and by the time the buffer is used the bit is clear. */
     g_assert_cmpuint(ack(&f), ==, QVNET_OK);
@@ -142,7 +142,7 @@ static void test_bit_irq_ack(void)
 static void test_reset_cancels(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     g_assert_true(announce_bit(&f));
@@ -205,7 +205,7 @@ static void test_deferral_without_feature(void)
 static void test_no_ack(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     for (int i = 0; i < 100; i++) {
@@ -226,7 +226,7 @@ static void test_no_ack(void)
 static void test_overlap(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     for (int i = 0; i < 20; i++) {
@@ -271,14 +271,61 @@ static void test_not_offered_rarp(void)
     fixture_stop(&f);
 }
 
-static void test_rarp_always(void)
+/* The default, and announce_rarp=always said explicitly: the VMM's RARP and the guest's
+ * own announce, both at once; the frame leaves first, the guest is asked right after. */
+static void test_default_both(void)
+{
+    static const char *const props[] = {"", "announce_rarp=always"};
+    for (size_t i = 0; i < G_N_ELEMENTS(props); i++) {
+        Fixture f;
+        fixture_start(&f, props[i], QVNET_ALL_FEATURES, true);
+        announce_self(&f, 1, NULL);
+        assert_rarp(&f, default_mac, 0);
+        g_assert_true(config_irq(&f));
+        g_assert_true(announce_bit(&f));
+        assert_no_frame(&f);
+        g_assert_cmpuint(ack(&f), ==, QVNET_OK);
+        g_assert_false(announce_bit(&f));
+        assert_history(&f, "rarp irq ack", 1);
+        g_autoptr(JsonObject) info = query_announce(&f);
+        g_assert_false(json_object_get_boolean_member(info, "active"));
+        g_assert_cmpstr(json_object_get_string_member(info, "mode"), ==, "guest");
+        fixture_stop(&f);
+    }
+}
+
+/*
+ * announce-self on a paused VM: its RARP rounds run on the realtime clock, as QEMU's, so
+ * all five go out while the virtual clock stands still; the guest is asked once (it
+ * answers when it runs) and its next round waits for the virtual clock. With
+ * announce_rarp=fallback the guest's rounds alone: nothing leaves while paused.
+ */
+static void test_self_paused_realtime(void)
 {
     Fixture f;
-    fixture_start(&f, "announce_rarp=always", QVNET_ALL_FEATURES, true);
-    announce_self(&f, 1, NULL);
+    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    json_node_unref(qmp_ok(f.qmp, "{'execute': 'stop'}"));
+    int64_t t0 = qtest_clock_step(f.qts, 0);
+    announce_self(&f, 5, NULL);
+    for (int k = 0; k < 5; k++) {
+        assert_rarp(&f, default_mac, 0); /* each waits up to QVIRTIO_TIMEOUT_MS, real time */
+    }
+    qvnet_backend_expect_none(f.backend, 1000);
+    g_assert_cmpint(qtest_clock_step(f.qts, 0), ==, t0);
+    g_autofree char *st = qmp_status(f.qmp);
+    g_assert_cmpstr(st, ==, "paused");
     g_assert_true(config_irq(&f));
-    g_assert_true(announce_bit(&f));
-    assert_rarp(&f, default_mac, 0);
+    g_assert_false(config_irq(&f));
+    assert_history(&f, "rarp irq rarp rarp rarp rarp", 1);
+    g_autoptr(JsonObject) info = query_announce(&f);
+    g_assert_true(json_object_get_boolean_member(info, "awaiting-ack"));
+    fixture_stop(&f);
+
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
+    json_node_unref(qmp_ok(f.qmp, "{'execute': 'stop'}"));
+    announce_self(&f, 5, NULL);
+    g_assert_true(config_irq(&f));
+    qvnet_backend_expect_none(f.backend, 1000);
     fixture_stop(&f);
 }
 
@@ -373,7 +420,7 @@ static void test_learned_bounded(void)
 static void test_timeline_guest(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     int64_t t0 = qtest_clock_step(f.qts, 0);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f)); /* round 1 at t0 */
@@ -423,7 +470,7 @@ static void test_timeline_guest_slow_ack(void)
 static void test_timeline_rarp(void)
 {
     Fixture f;
-    fixture_start(&f, "", NO_ANNOUNCE, true);
+    fixture_start(&f, "announce_rarp=fallback", NO_ANNOUNCE, true);
     int64_t t0 = qtest_clock_step(f.qts, 0);
     announce_self(&f, 5, NULL);
     assert_rarp(&f, default_mac, 0);
@@ -456,7 +503,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/announce/overlap", test_overlap);
     g_test_add_func("/virtio-net/announce/no-feature-rarp", test_no_feature_rarp);
     g_test_add_func("/virtio-net/announce/not-offered-rarp", test_not_offered_rarp);
-    g_test_add_func("/virtio-net/announce/rarp-always", test_rarp_always);
+    g_test_add_func("/virtio-net/announce/default-both", test_default_both);
+    g_test_add_func("/virtio-net/announce/self-paused-realtime", test_self_paused_realtime);
     g_test_add_func("/virtio-net/announce/learned", test_learned);
     g_test_add_func("/virtio-net/announce/learned-off", test_learned_off);
     g_test_add_func("/virtio-net/announce/learned-bounded", test_learned_bounded);
