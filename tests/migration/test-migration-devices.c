@@ -6,7 +6,8 @@
  * now holds the rings: the filter (VLAN table included, which QEMU 7.2 loses), the
  * config space and the ring indices must have arrived, the ACK must work, frames must
  * flow both ways. Also: the arrival announce (autostart, -S + cont, a guest without
- * GUEST_ANNOUNCE gets RARP), a deferred announce request, the refusals of a destination
+ * GUEST_ANNOUNCE gets RARP, the age of learned addresses travels), a deferred announce
+ * request, the refusals of a destination
  * configured differently, announcers that a new outgoing migration must end, and the
  * PCI layer (config space, BARs, MSI-X table and PBA, the host bridge) through
  * pci-testdev.
@@ -455,6 +456,37 @@ static void test_virtio_net_arrival_both(void)
 }
 
 /*
+ * The age of a learned address travels: seen 6 s before the move, with an ageing time of
+ * 10 s, it is announced on arrival and no longer 4 s and 1 ms later. Had the age been lost
+ * (seen "now" on arrival) it would still be announced then.
+ */
+static void test_virtio_net_learned_age(void)
+{
+    Pair p;
+    pair_start(&p, &(PairConfig){.src_props = "announce_ageing=10",
+                                 .dst_props = "announce_ageing=10",
+                                 .features = NO_ANNOUNCE});
+    json_node_unref(qmp_ok(p.dst.qmp, "{'execute': 'migrate-set-parameters', "
+                                      "'arguments': {'announce-rounds': 1}}"));
+    tx_from(p.sn, p.src.backend, macvlan_mac, 30);
+    qtest_clock_step(p.src.qts, 6000 * MS);
+    pair_migrate(&p, "running");
+    int wire = p.dst.backend;
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    qvnet_backend_expect_rarp(wire, macvlan_mac, 30);
+    expect_silence(wire);
+    qtest_clock_step(p.dst.qts, 4000 * MS);
+    announce_self(&p.dst, 1);
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    qvnet_backend_expect_rarp(wire, macvlan_mac, 30);
+    qtest_clock_step(p.dst.qts, 1 * MS);
+    announce_self(&p.dst, 1);
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    expect_silence(wire);
+    pair_stop(&p);
+}
+
+/*
  * A request made before the driver was ready travels with the device: the destination
  * (told not to announce by itself) asks the guest when its driver sets DRIVER_OK.
  */
@@ -778,6 +810,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration-devices/virtio-net/no-guest-announce",
                     test_virtio_net_no_guest_announce);
     g_test_add_func("/migration-devices/virtio-net/arrival-both", test_virtio_net_arrival_both);
+    g_test_add_func("/migration-devices/virtio-net/learned-age", test_virtio_net_learned_age);
     g_test_add_func("/migration-devices/virtio-net/deferred-request",
                     test_virtio_net_deferred_request);
     g_test_add_func("/migration-devices/virtio-net/link-down", test_virtio_net_link_down);

@@ -4,7 +4,8 @@
  * interrupt (an MSI-X message in guest RAM), the ACK, ERR for an ACK nobody asked for,
  * reset, DRIVER_OK deferral, a guest that never ACKs, announce-self on top of a pending
  * request, RARP frames for a guest without the feature (byte-exact, tagged for learned
- * VLANs), and the exact timeline of both kinds of rounds.
+ * VLANs), the ageing of learned addresses, and the exact timeline of both kinds of
+ * rounds.
  */
 #include <string.h>
 #include <unistd.h>
@@ -329,11 +330,19 @@ static void test_self_paused_realtime(void)
     fixture_stop(&f);
 }
 
-/* What the guest set up and transmitted from: the MAC it set, its MAC table, its VLAN
- * filter, and (source, VLAN) pairs from its frames. */
-static void guest_uses_addresses(Fixture *f)
+/* The guest transmits one frame from `src` on `vlan`; it reaches the wire. */
+static void guest_sends_from(Fixture *f, const uint8_t src[6], uint16_t vlan)
 {
-    g_assert_cmpuint(qvnet_ctrl(f->net, 1, 1, new_mac, 6), ==, QVNET_OK);
+    uint8_t frame[128], got[128];
+    size_t len = qvnet_build_frame(frame, bcast, src, vlan, 0x0806, 28);
+    qvnet_tx(f->net, frame, len);
+    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                    len);
+}
+
+/* The guest's receive filter: table_mac in its MAC table, VLAN 100 in its VLAN filter. */
+static void guest_programs_filter(Fixture *f)
+{
     uint8_t table[4 + 6 + 4];
     uint32_t one = 1, zero = 0;
     memcpy(table, &one, 4);
@@ -342,15 +351,16 @@ static void guest_uses_addresses(Fixture *f)
     g_assert_cmpuint(qvnet_ctrl(f->net, 1, 0, table, sizeof(table)), ==, QVNET_OK);
     uint8_t vid[2] = {100, 0};
     g_assert_cmpuint(qvnet_ctrl(f->net, 2, 0, vid, 2), ==, QVNET_OK);
-    uint8_t frame[128], got[128];
-    size_t len = qvnet_build_frame(frame, bcast, macvlan_mac, 200, 0x0806, 28);
-    qvnet_tx(f->net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
-    len = qvnet_build_frame(frame, bcast, new_mac, 0, 0x0806, 28);
-    qvnet_tx(f->net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
+}
+
+/* What the guest set up and transmitted from: the MAC it set, its MAC table, its VLAN
+ * filter, and (source, VLAN) pairs from its frames. */
+static void guest_uses_addresses(Fixture *f)
+{
+    g_assert_cmpuint(qvnet_ctrl(f->net, 1, 1, new_mac, 6), ==, QVNET_OK);
+    guest_programs_filter(f);
+    guest_sends_from(f, macvlan_mac, 200);
+    guest_sends_from(f, new_mac, 0);
 }
 
 static void test_learned(void)
@@ -412,6 +422,58 @@ static void test_learned_bounded(void)
         n++;
     }
     g_assert_cmpuint(n, ==, 256);
+    fixture_stop(&f);
+}
+
+/* One announce round; `want` is every (MAC, VLAN) expected, in order, and no more. */
+typedef struct {
+    const uint8_t *mac;
+    uint16_t vlan;
+} Addr;
+
+static void assert_announced(Fixture *f, const Addr *want, size_t n)
+{
+    announce_self(f, 1, NULL);
+    for (size_t i = 0; i < n; i++) {
+        assert_rarp(f, want[i].mac, want[i].vlan);
+    }
+    assert_no_frame(f);
+}
+
+/*
+ * Learned addresses age on the guest's (virtual) clock: one the guest has not sent from
+ * for longer than announce_ageing is not announced (a VRRP MAC that moved to another VM
+ * stays there), unless the guest's MAC table and VLAN filter still name it; a new frame
+ * makes it young again. The current MAC, the table and the filter never age.
+ */
+static void test_ageing(void)
+{
+    Fixture f;
+    fixture_start(&f, "announce_ageing=10", NO_ANNOUNCE, true);
+    guest_programs_filter(&f);
+    guest_sends_from(&f, macvlan_mac, 200); /* named by nothing */
+    guest_sends_from(&f, table_mac, 100);   /* table and filter name it */
+    guest_sends_from(&f, table_mac, 300);   /* the table names the MAC, not VLAN 300 */
+    const Addr fixed[] = {{default_mac, 0}, {table_mac, 0}, {default_mac, 100}};
+    const Addr all[] = {fixed[0],           fixed[1],         fixed[2],
+                        {macvlan_mac, 200}, {table_mac, 100}, {table_mac, 300}};
+    const Addr named[] = {fixed[0], fixed[1], fixed[2], {table_mac, 100}};
+    qtest_clock_step(f.qts, 10000 * MS); /* exactly the ageing time: still announced */
+    assert_announced(&f, all, G_N_ELEMENTS(all));
+    qtest_clock_step(f.qts, 1 * MS);
+    assert_announced(&f, named, G_N_ELEMENTS(named));
+    guest_sends_from(&f, macvlan_mac, 200); /* back in use */
+    const Addr again[] = {fixed[0], fixed[1], fixed[2], {macvlan_mac, 200}, {table_mac, 100}};
+    assert_announced(&f, again, G_N_ELEMENTS(again));
+    fixture_stop(&f);
+
+    /* The default: 300 s, the Linux bridge's FDB ageing time. */
+    fixture_start(&f, "", NO_ANNOUNCE, true);
+    guest_sends_from(&f, macvlan_mac, 200);
+    qtest_clock_step(f.qts, 300000 * MS);
+    assert_announced(&f, (const Addr[]){{default_mac, 0}, {macvlan_mac, 200}}, 2);
+    qtest_clock_step(f.qts, 1 * MS);
+    assert_announced(&f, (const Addr[]){{default_mac, 0}}, 1);
     fixture_stop(&f);
 }
 
@@ -508,6 +570,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/announce/learned", test_learned);
     g_test_add_func("/virtio-net/announce/learned-off", test_learned_off);
     g_test_add_func("/virtio-net/announce/learned-bounded", test_learned_bounded);
+    g_test_add_func("/virtio-net/announce/ageing", test_ageing);
     g_test_add_func("/virtio-net/announce/timeline-guest", test_timeline_guest);
     g_test_add_func("/virtio-net/announce/timeline-guest-slow-ack", test_timeline_guest_slow_ack);
     g_test_add_func("/virtio-net/announce/timeline-rarp", test_timeline_rarp);
