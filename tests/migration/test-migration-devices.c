@@ -657,6 +657,66 @@ static void test_refuse_missing_section(void)
     qtest_quit(src);
 }
 
+/* A copy of `data` with the big-endian value `v` (`size` bytes) at `at`, as a file. */
+static void write_patched(const char *path, const char *data, gsize len, size_t at, uint64_t v,
+                          int size)
+{
+    g_autofree char *copy = g_memdup2(data, len);
+    for (int i = 0; i < size; i++) {
+        copy[at + i] = v >> (8 * (size - 1 - i));
+    }
+    g_assert_true(g_file_set_contents(path, copy, len, NULL));
+}
+
+/*
+ * A hostile stream gets nothing from the learned addresses' ages: a count other than the
+ * learned count, one beyond the table, an age beyond 2^32 s each refuse the stream, named;
+ * the same stream untouched loads.
+ */
+static void test_refuse_learned_age(void)
+{
+    Side src, dst;
+    side_start(&src, "", NULL);
+    QVirtioNet *sn = qvnet_init(src.qts, NO_ANNOUNCE, true);
+    tx_from(sn, src.backend, macvlan_mac, 30);
+    g_autofree char *file = tern_proc_path(qtest_proc(src.qts), "stream.bin");
+    g_autofree char *out = g_strdup_printf("exec:cat > %s", file);
+    g_autoptr(JsonObject) end = mig_migrate_until_end(src.qmp, out, "completed");
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+    static const char name[] = "virtio-net/learned-age";
+    const char *sub = memmem(data, len, name, strlen(name));
+    g_assert_nonnull(sub);
+    size_t count_at = sub - data + strlen(name) + 8; /* after its version and length */
+    static const struct {
+        size_t field; /* 0: the count, 1: the first age */
+        uint64_t value;
+        const char *why;
+    } bad[] = {
+        {0, 0, "0 ages for 1 learned addresses"},
+        {0, 257, "exceeds capacity 256"},
+        {1, UINT64_MAX, "learned address 0 is 18446744073709551615 ms old"},
+    };
+    g_autofree char *patched = tern_proc_path(qtest_proc(src.qts), "bad.bin");
+    g_autofree char *in = g_strdup_printf("-incoming 'exec:cat %s'", patched);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        write_patched(patched, data, len, count_at + 4 * bad[i].field, bad[i].value,
+                      bad[i].field ? 8 : 4);
+        side_start(&dst, "", in);
+        mig_assert_dst_failed(dst.qts, bad[i].why);
+        close(dst.backend);
+    }
+    g_assert_true(g_file_set_contents(patched, data, len, NULL));
+    side_start(&dst, "", in);
+    mig_wait_runstate(dst.qmp, "running");
+    close(dst.backend);
+    qtest_quit(dst.qts);
+    qvnet_free(sn);
+    close(src.backend);
+    qtest_quit(src.qts);
+}
+
 /* ---- announcers and a new outgoing migration (FACTS.md edge case 13) --------------- */
 
 /*
@@ -824,6 +884,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration-devices/refuse/queue-count", test_refuse_queue_count);
     g_test_add_func("/migration-devices/refuse/queue-size", test_refuse_queue_size);
     g_test_add_func("/migration-devices/refuse/missing-section", test_refuse_missing_section);
+    g_test_add_func("/migration-devices/refuse/learned-age", test_refuse_learned_age);
     g_test_add_data_func("/migration-devices/announce/ends-on-migration/running",
                          GINT_TO_POINTER(0), test_migration_ends_announcers);
     g_test_add_data_func("/migration-devices/announce/ends-on-migration/paused",
