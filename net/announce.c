@@ -1,11 +1,14 @@
 /*
  * announce.c: announcing a VM's NICs after it moved (and on QMP announce-self).
  *
- * An announcer is a set of NICs and QEMU's four parameters. Each NIC runs its own rounds
- * on the virtual clock: the first at once, the next min(initial + (k-1)*step, max) ms
- * after round k was sent (RARP) or acknowledged by the guest (guest announce). A NIC is
- * in at most one announcer; the newest request for it wins. docs/announce.md tells the
- * whole design and why the virtual clock paces both kinds of rounds.
+ * An announcer is a set of NICs and QEMU's four parameters. Each NIC runs two kinds of
+ * rounds, each the first at once and the next min(initial + (k-1)*step, max) ms later:
+ * RARP rounds from the VMM, on their own timer (the virtual clock for the migration
+ * announce, the realtime clock for announce-self, as QEMU), and guest rounds on the
+ * virtual clock, each counted from the guest's ACK of the one before. With
+ * announce_rarp=fallback a NIC has only guest rounds, and a round the guest cannot take
+ * goes out as RARP instead. A NIC is in at most one announcer; the newest request for it
+ * wins. docs/announce.md tells the whole design and why.
  */
 #include <string.h>
 #include "error.h"
@@ -27,13 +30,19 @@ typedef struct Announcer {
     GPtrArray *nics;     /* AnnounceNic * with rounds in flight */
     GPtrArray *finished; /* char *: NICs that sent every round, for the event */
     bool starting;       /* net_announce is still sending the first rounds */
+    TernClockType rarp_clock;
 } Announcer;
 
 struct AnnounceNic {
     NetClientState *nc;
     Announcer *owner; /* NULL when idle */
-    Timer *timer;
-    int64_t rounds, rounds_done;
+    Timer *timer;     /* guest rounds (fallback: also their RARP stand-ins), virtual clock */
+    Timer *rarp_timer[TERN_CLOCK__MAX]; /* RARP rounds, on the owner's rarp_clock */
+    int64_t rounds;
+    int64_t rounds_done;        /* guest rounds (fallback: every round) */
+    int64_t rarp_rounds_done;   /* RARP rounds on their own schedule */
+    bool guest_busy, rarp_busy; /* each kind of round still has work in this announcer */
+    bool fallback;              /* announce_rarp=fallback, read when the announcer began */
     bool awaiting_ack;
     AnnounceMode mode;
     uint64_t guest_irqs, guest_acks, frames_sent;
@@ -119,6 +128,7 @@ size_t announce_build_rarp(uint8_t *buf, const uint8_t mac[ETH_ALEN], uint16_t v
 }
 
 static void nic_timer_cb(void *opaque);
+static void nic_rarp_timer_cb(void *opaque);
 
 static struct AnnounceNic *nic_state(NetClientState *nc)
 {
@@ -128,6 +138,9 @@ static struct AnnounceNic *nic_state(NetClientState *nc)
         an->last_ack_ms = -1;
         an->history = g_array_new(FALSE, FALSE, sizeof(AnnounceMark));
         an->timer = timer_new(TERN_CLOCK_VIRTUAL, nic_timer_cb, an);
+        for (int c = 0; c < TERN_CLOCK__MAX; c++) {
+            an->rarp_timer[c] = timer_new(c, nic_rarp_timer_cb, an);
+        }
         nc->announce = an;
     }
     return nc->announce;
@@ -172,7 +185,7 @@ static void nic_mark(struct AnnounceNic *an, AnnounceMarkKind kind, uint64_t n, 
     g_array_append_val(an->history, m);
 }
 
-static void nic_send_rarp(struct AnnounceNic *an)
+static void nic_send_rarp(struct AnnounceNic *an, int64_t round)
 {
     uint64_t before = an->frames_sent;
     GArray *addrs = nic_addresses(an->nc);
@@ -185,7 +198,7 @@ static void nic_send_rarp(struct AnnounceNic *an)
         }
     }
     g_array_free(addrs, TRUE);
-    nic_mark(an, ANNOUNCE_MARK_RARP, an->rounds_done + 1, an->frames_sent - before);
+    nic_mark(an, ANNOUNCE_MARK_RARP, round, an->frames_sent - before);
 }
 
 static void announcer_free(Announcer *a)
@@ -223,13 +236,21 @@ static void announcer_maybe_done(Announcer *a)
     announcer_free(a);
 }
 
+static void nic_timers_del(struct AnnounceNic *an)
+{
+    timer_del(an->timer);
+    for (int c = 0; c < TERN_CLOCK__MAX; c++) {
+        timer_del(an->rarp_timer[c]);
+    }
+}
+
 static void nic_detach(struct AnnounceNic *an, bool finished)
 {
     Announcer *a = an->owner;
     if (!a) {
         return;
     }
-    timer_del(an->timer);
+    nic_timers_del(an);
     an->owner = NULL;
     g_ptr_array_remove(a->nics, an);
     if (finished) {
@@ -238,41 +259,83 @@ static void nic_detach(struct AnnounceNic *an, bool finished)
     announcer_maybe_done(a);
 }
 
-static void nic_arm_next(struct AnnounceNic *an)
+/* A NIC has finished when both kinds of round are over. */
+static void nic_maybe_finished(struct AnnounceNic *an)
 {
-    if (an->rounds_done >= an->rounds) {
+    if (an->owner && !an->guest_busy && !an->rarp_busy) {
         nic_detach(an, true);
-        return;
     }
-    int64_t delay = announce_round_delay_ms(&an->owner->params, an->rounds_done);
-    timer_mod_ns(an->timer, clock_get_ns(TERN_CLOCK_VIRTUAL) + delay * NS_PER_MS);
 }
 
-static void nic_round(struct AnnounceNic *an)
+/* Arm `t` for the round after `done` rounds, or report that kind of round over. */
+static bool nic_arm(struct AnnounceNic *an, Timer *t, TernClockType clock, int64_t done)
+{
+    if (done >= an->rounds) {
+        return false;
+    }
+    int64_t delay = announce_round_delay_ms(&an->owner->params, done);
+    timer_mod_ns(t, clock_get_ns(clock) + delay * NS_PER_MS);
+    return true;
+}
+
+static void nic_arm_guest_next(struct AnnounceNic *an)
+{
+    an->guest_busy = nic_arm(an, an->timer, TERN_CLOCK_VIRTUAL, an->rounds_done);
+    nic_maybe_finished(an);
+}
+
+/* A RARP round on the NIC's own schedule: it never waits for the guest. */
+static void nic_rarp_round(struct AnnounceNic *an)
+{
+    an->rarp_rounds_done++;
+    nic_send_rarp(an, an->rarp_rounds_done);
+    if (!an->guest_busy) {
+        an->mode = ANNOUNCE_MODE_RARP;
+    }
+    TernClockType c = an->owner->rarp_clock;
+    an->rarp_busy = nic_arm(an, an->rarp_timer[c], c, an->rarp_rounds_done);
+    nic_maybe_finished(an);
+}
+
+/* A guest round: ask the guest. If it cannot take it, a fallback NIC sends RARP in its
+ * place and goes on; otherwise the guest rounds end here (the RARP rounds cover it). */
+static void nic_guest_round(struct AnnounceNic *an)
 {
     NetClientState *nc = an->nc;
     bool guest = nc->info->announce && nc->info->announce(nc);
     if (!an->owner) {
         return; /* the hook reset the NIC (announce_nic_reset) */
     }
-    bool rarp_too = nc->info->announce_rarp_always && nc->info->announce_rarp_always(nc);
-    if (!guest || rarp_too) {
-        nic_send_rarp(an);
-    }
     an->rounds_done++;
-    an->mode = guest ? ANNOUNCE_MODE_GUEST : ANNOUNCE_MODE_RARP;
     if (guest) {
+        an->mode = ANNOUNCE_MODE_GUEST;
         an->awaiting_ack = true; /* announce_note_guest_ack() arms the next round */
-    } else {
-        nic_arm_next(an);
+        return;
     }
+    if (an->fallback) {
+        an->mode = ANNOUNCE_MODE_RARP;
+        nic_send_rarp(an, an->rounds_done);
+        nic_arm_guest_next(an);
+        return;
+    }
+    an->mode = ANNOUNCE_MODE_RARP;
+    an->guest_busy = false;
+    nic_maybe_finished(an);
 }
 
 static void nic_timer_cb(void *opaque)
 {
     struct AnnounceNic *an = opaque;
     if (an->owner) {
-        nic_round(an);
+        nic_guest_round(an);
+    }
+}
+
+static void nic_rarp_timer_cb(void *opaque)
+{
+    struct AnnounceNic *an = opaque;
+    if (an->owner) {
+        nic_rarp_round(an);
     }
 }
 
@@ -303,7 +366,8 @@ void announce_cancel_all(void)
     }
 }
 
-void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id)
+void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id,
+                  TernClockType rarp_clock)
 {
     Announcer *old = announcer_find(id);
     if (old) {
@@ -321,6 +385,7 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
     a->nics = g_ptr_array_new();
     a->finished = g_ptr_array_new_with_free_func(g_free);
     a->starting = true;
+    a->rarp_clock = rarp_clock;
     g_ptr_array_add(ann.announcers, a);
 
     GPtrArray *nics = net_nics();
@@ -333,25 +398,35 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
         nic_detach(an, false); /* the newest request for a NIC wins */
         an->owner = a;
         an->rounds = p->rounds;
-        an->rounds_done = 0;
+        an->rounds_done = an->rarp_rounds_done = 0;
+        an->fallback = nc->info->announce_rarp_fallback && nc->info->announce_rarp_fallback(nc);
+        an->rarp_busy = !an->fallback;
+        an->guest_busy = an->fallback || nc->info->announce != NULL;
         g_array_set_size(an->history, 0);
         g_free(an->last_id);
         an->last_id = g_strdup(id);
         g_ptr_array_add(a->nics, an);
     }
-    /* Round 1 for each NIC, at once. A guest that still owes the ACK of an earlier
-     * request will announce anyway: that request stands for round 1, no second IRQ. */
+    /* Round 1 for each NIC, at once: the VMM's frames first, for every NIC, then the
+     * guests are asked. A guest that still owes the ACK of an earlier request will
+     * announce anyway: that request stands for round 1, no second IRQ. */
     g_autoptr(GPtrArray) first = g_ptr_array_copy(a->nics, NULL, NULL);
     for (guint i = 0; i < first->len; i++) {
         struct AnnounceNic *an = g_ptr_array_index(first, i);
-        if (an->owner != a) {
+        if (an->owner == a && an->rarp_busy) {
+            nic_rarp_round(an);
+        }
+    }
+    for (guint i = 0; i < first->len; i++) {
+        struct AnnounceNic *an = g_ptr_array_index(first, i);
+        if (an->owner != a || !an->guest_busy) {
             continue;
         }
         if (an->awaiting_ack) {
             an->rounds_done = 1;
             an->mode = ANNOUNCE_MODE_GUEST;
         } else {
-            nic_round(an);
+            nic_guest_round(an);
         }
     }
     a->starting = false;
@@ -374,7 +449,7 @@ void announce_note_guest_ack(NetClientState *nic)
     bool was_awaiting = an->awaiting_ack;
     an->awaiting_ack = false;
     if (an->owner && was_awaiting && !timer_pending(an->timer)) {
-        nic_arm_next(an);
+        nic_arm_guest_next(an);
     }
 }
 
@@ -392,6 +467,9 @@ void announce_nic_cleanup(NetClientState *nic)
     if (an) {
         announce_nic_reset(nic);
         timer_free(an->timer);
+        for (int c = 0; c < TERN_CLOCK__MAX; c++) {
+            timer_free(an->rarp_timer[c]);
+        }
         g_free(an->last_id);
         g_array_free(an->history, TRUE);
         g_free(an);
@@ -409,8 +487,8 @@ void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out)
     out->active = an->owner != NULL;
     out->id = an->owner ? an->owner->id : an->last_id;
     out->mode = an->mode;
-    out->rounds_done = an->rounds_done;
-    out->rounds_left = an->owner ? an->rounds - an->rounds_done : 0;
+    out->rounds_done = MAX(an->rounds_done, an->rarp_rounds_done);
+    out->rounds_left = an->owner ? an->rounds - out->rounds_done : 0;
     out->awaiting_ack = an->awaiting_ack;
     out->guest_irqs = an->guest_irqs;
     out->guest_acks = an->guest_acks;
@@ -433,7 +511,8 @@ static void announce_vm_state_change(void *opaque, bool running, RunState state,
         return;
     }
     if (runstate_arrived_by_migration()) {
-        net_announce(migrate_announce_params(), NULL, NULL);
+        /* At once, before the vCPUs run: the first frames leave from here. */
+        net_announce(migrate_announce_params(), NULL, NULL, TERN_CLOCK_VIRTUAL);
     }
 }
 

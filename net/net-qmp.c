@@ -50,7 +50,8 @@ static JsonNode *qmp_announce_self(JsonObject *args, QmpContext *ctx, GError **e
             list[i] = json_array_get_string_element(names, i);
         }
     }
-    net_announce(&p, list, id);
+    /* QEMU's clock for these: the frames go out while the VM is paused, too. */
+    net_announce(&p, list, id, TERN_CLOCK_REALTIME);
     return NULL;
 }
 

@@ -3,13 +3,14 @@
  * virtio 1.x 5.1.6.5.4 "Gratuitous Packet Sending"), and what the device knows for the
  * VMM-side fallback.
  *
- * net/announce.c paces every round on the virtual clock and calls the announce hook once
- * per round; this file only asks the guest (S_ANNOUNCE + a config interrupt), takes the
+ * net/announce.c paces every round (the guest's on the virtual clock) and calls the
+ * announce hook once per guest round; this file only asks the guest (S_ANNOUNCE + a config interrupt), takes the
  * ACK and tells announce.c, which then arms the next round. docs/virtio.md explains the
  * rules: never during probe, at most one request outstanding, and what a reset cancels.
  */
 #include <string.h>
 #include "hw/virtio-net.h"
+#include "main-loop.h"
 #include "net/announce.h"
 
 bool virtio_net_guest_can_announce(const VirtIONet *n)
@@ -96,10 +97,10 @@ void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok)
     }
 }
 
-bool virtio_net_announce_rarp_always(NetClientState *nc)
+bool virtio_net_announce_rarp_fallback(NetClientState *nc)
 {
     VirtIONet *n = nc->opaque;
-    return n->announce_rarp_always;
+    return n->announce_rarp_fallback;
 }
 
 /* ---- what the guest uses, for the fallback ------------------------------------------ */
@@ -109,7 +110,14 @@ static bool learned_match(const VirtIONetLearned *l, const uint8_t *mac, uint16_
     return l->vlan == vlan && memcmp(l->mac, mac, ETH_ALEN) == 0;
 }
 
-void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len)
+static void learned_touch(VirtIONet *n, unsigned i, uint64_t seq, int64_t now_ns)
+{
+    n->learned[i].seen = seq;
+    n->learned[i].seen_ns = now_ns;
+    n->learned_last = i;
+}
+
+void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len, int64_t now_ns)
 {
     static const uint8_t zero[ETH_ALEN];
     if (!n->announce_learned || len < 14) {
@@ -133,14 +141,13 @@ void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len)
     /* Most frames come from the address the previous one came from. */
     if (n->learned_last < n->learned_count &&
         learned_match(&n->learned[n->learned_last], src, vlan)) {
-        n->learned[n->learned_last].seen = seq;
+        learned_touch(n, n->learned_last, seq, now_ns);
         return;
     }
     unsigned slot = n->learned_count, oldest = 0;
     for (unsigned i = 0; i < n->learned_count; i++) {
         if (learned_match(&n->learned[i], src, vlan)) {
-            n->learned[i].seen = seq;
-            n->learned_last = i;
+            learned_touch(n, i, seq, now_ns);
             return;
         }
         if (n->learned[i].seen < n->learned[oldest].seen) {
@@ -154,8 +161,7 @@ void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len)
     }
     memcpy(n->learned[slot].mac, src, ETH_ALEN);
     n->learned[slot].vlan = vlan;
-    n->learned[slot].seen = seq;
-    n->learned_last = slot;
+    learned_touch(n, slot, seq, now_ns);
 }
 
 static void add_addr(GArray *out, const uint8_t *mac, uint16_t vlan)
@@ -184,7 +190,15 @@ void virtio_net_announce_addresses(NetClientState *nc, GArray *out)
             }
         }
     }
+    /* A learned address the guest has not sent from for the ageing time is not announced
+     * (a VRRP MAC now held by another VM must stay there), unless its tables still name
+     * it. The age counts the guest's running time: the virtual clock. */
+    int64_t now = clock_get_ns(TERN_CLOCK_VIRTUAL);
+    int64_t ageing_ns = (int64_t)n->announce_ageing * NS_PER_SEC;
     for (unsigned i = 0; i < n->learned_count; i++) {
-        add_addr(out, n->learned[i].mac, n->learned[i].vlan);
+        const VirtIONetLearned *l = &n->learned[i];
+        if (now - l->seen_ns <= ageing_ns || virtio_net_filter_names(n, l->mac, l->vlan)) {
+            add_addr(out, l->mac, l->vlan);
+        }
     }
 }

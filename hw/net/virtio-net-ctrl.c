@@ -215,6 +215,13 @@ static bool mac_in_table(const VirtIONet *n, const uint8_t *mac, unsigned from, 
     return false;
 }
 
+bool virtio_net_filter_names(const VirtIONet *n, const uint8_t *mac, uint16_t vlan)
+{
+    return (vlan == 0 || vlan_allowed(n, vlan)) &&
+           (memcmp(mac, n->mac, ETH_ALEN) == 0 ||
+            mac_in_table(n, mac, 0, n->mac_table.first_multi));
+}
+
 bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t len)
 {
     static const uint8_t bcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};

@@ -5,7 +5,8 @@
  * MSI-X), then the NIC: current MAC, status (link and a pending S_ANNOUNCE), every
  * receive-filter field (modes, MAC table with its overflow flags and the unicast /
  * multicast split, the VLAN filter), the deferred announce request and the learned
- * (MAC, VLAN) table the VMM-side fallback announces.
+ * (MAC, VLAN) table the VMM's RARP announces; in the subsection "virtio-net/learned-age",
+ * how long ago each learned address was last seen (its ageing goes on across the move).
  *
  * Not migrated, on purpose: announce rounds in flight (net/announce.c starts fresh ones
  * when the destination first runs), the announce properties and the configured MAC
@@ -15,6 +16,7 @@
 #include <string.h>
 #include "error.h"
 #include "hw/virtio-net.h"
+#include "main-loop.h"
 
 static bool mac_table_valid(void *opaque, int version_id, GError **errp)
 {
@@ -66,15 +68,78 @@ static bool learned_valid(void *opaque, int version_id, GError **errp)
                     n->learned_count);
         return false;
     }
+    int64_t now = clock_get_ns(TERN_CLOCK_VIRTUAL);
     for (unsigned i = 0; i < n->learned_count; i++) {
         if (n->learned[i].vlan >= VIRTIO_NET_MAX_VLAN - 1) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "learned address %u has VLAN %u",
                         i, n->learned[i].vlan);
             return false;
         }
+        /* A stream without "virtio-net/learned-age" (an older tern): seen just now. */
+        n->learned[i].seen_ns = now;
     }
     return true;
 }
+
+/*
+ * The ages travel, not the times: each host's virtual clock has its own origin. An age is
+ * milliseconds of the guest's running time since the address's last frame; on load it
+ * becomes a time on this host's virtual clock. It is only ever compared with the ageing
+ * time: it indexes and sizes nothing, and its count must be the learned count.
+ */
+static bool learned_age_needed(void *opaque)
+{
+    VirtIONet *n = opaque;
+    return n->learned_count > 0;
+}
+
+static bool learned_age_pre_save(void *opaque, GError **errp)
+{
+    VirtIONet *n = opaque;
+    int64_t now = clock_get_ns(TERN_CLOCK_VIRTUAL);
+    n->learned_age_count = n->learned_count;
+    for (unsigned i = 0; i < n->learned_count; i++) {
+        n->learned_age_ms[i] = MAX(now - n->learned[i].seen_ns, 0) / NS_PER_MS;
+    }
+    return true;
+}
+
+static bool learned_age_load(void *opaque, int version_id, GError **errp)
+{
+    VirtIONet *n = opaque;
+    if (n->learned_age_count != n->learned_count) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%u ages for %u learned addresses",
+                    n->learned_age_count, n->learned_count);
+        return false;
+    }
+    int64_t now = clock_get_ns(TERN_CLOCK_VIRTUAL);
+    for (unsigned i = 0; i < n->learned_count; i++) {
+        uint64_t age = n->learned_age_ms[i];
+        if (age > VIRTIO_NET_LEARNED_AGE_MAX_MS) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "learned address %u is %" G_GUINT64_FORMAT " ms old, more than %llu", i,
+                        age, VIRTIO_NET_LEARNED_AGE_MAX_MS);
+            return false;
+        }
+        n->learned[i].seen_ns = now - (int64_t)age * NS_PER_MS;
+    }
+    return true;
+}
+
+static const VMStateDescription vmstate_learned_age = {
+    .name = "virtio-net/learned-age",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = learned_age_needed,
+    .pre_save = learned_age_pre_save,
+    .fields =
+        (const VMStateField[]){
+            VMSTATE_UINT32(learned_age_count, VirtIONet),
+            VMSTATE_UINT64_VARRAY_UINT32(learned_age_ms, VirtIONet, learned_age_count),
+            VMSTATE_VALIDATE("learned_age", learned_age_load),
+            VMSTATE_END_OF_LIST(),
+        },
+};
 
 static bool vnet_post_load(void *opaque, int version_id, GError **errp)
 {
@@ -122,4 +187,5 @@ const VMStateDescription vmstate_virtio_net = {
             VMSTATE_VALIDATE("learned", learned_valid),
             VMSTATE_END_OF_LIST(),
         },
+    .subsections = (const VMStateDescription *const[]){&vmstate_learned_age, NULL},
 };

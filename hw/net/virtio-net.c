@@ -440,6 +440,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping)
     if (!virtio_driver_ok(&n->vdev) || (!runstate_is_running() && !stopping) || !vq->enabled) {
         return TX_WAIT;
     }
+    int64_t now_ns = clock_get_ns(TERN_CLOCK_VIRTUAL); /* once per run, for ageing */
     for (;;) {
         if (virtio_net_tx_blocked(n)) {
             r = TX_WAIT;
@@ -476,7 +477,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping)
             uint8_t head[18];
             size_t hl = MIN(sizeof(head), size);
             iov_peek(iov, cnt, VIRTIO_NET_HDR_LEN - skip, head, hl);
-            virtio_net_learn_tx(n, head, hl);
+            virtio_net_learn_tx(n, head, hl, now_ns);
             net_send(n->nc, iov, cnt);
         }
         virtqueue_push(vq, elem, 0);
@@ -545,7 +546,7 @@ static const NetClientInfo virtio_net_info = {
     .can_receive = virtio_net_can_receive,
     .announce = virtio_net_announce,
     .announce_addresses = virtio_net_announce_addresses,
-    .announce_rarp_always = virtio_net_announce_rarp_always,
+    .announce_rarp_fallback = virtio_net_announce_rarp_fallback,
     .link_status_changed = virtio_net_link_status_changed,
     .send_ready = virtio_net_send_ready,
 };
@@ -600,6 +601,7 @@ static const char *const vnet_known_props[] = {
     "tx_queue_size",
     "announce_rarp",
     "announce_learned",
+    "announce_ageing",
     "mrg_rxbuf",
     "status",
     "ctrl_vq",
@@ -652,7 +654,8 @@ typedef struct VnetConfig {
     int slot;
     NetClientState *backend;
     uint64_t rx_size, tx_size;
-    bool rarp_always, learned;
+    bool rarp_fallback, learned;
+    uint64_t ageing;
 } VnetConfig;
 
 static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
@@ -731,14 +734,16 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     if (!opts_check_keys(o, vnet_known_props, errp) || !vnet_parse_features(o, c, errp) ||
         !vnet_parse_queue_size(o, "rx_queue_size", &c->rx_size, errp) ||
         !vnet_parse_queue_size(o, "tx_queue_size", &c->tx_size, errp) ||
-        !opts_get_bool(o, "announce_learned", true, &c->learned, errp)) {
+        !opts_get_bool(o, "announce_learned", true, &c->learned, errp) ||
+        !opts_get_uint(o, "announce_ageing", VIRTIO_NET_AGEING_DEFAULT, VIRTIO_NET_AGEING_MAX,
+                       &c->ageing, errp)) {
         return false;
     }
     const char *v = opts_get(o, "announce_rarp");
     if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
         return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
     }
-    c->rarp_always = v && strcmp(v, "always") == 0;
+    c->rarp_fallback = v && strcmp(v, "fallback") == 0;
     v = opts_get(o, "bus");
     if (v && strcmp(v, "pci.0") != 0) {
         return vnet_fail(errp, "Bus '%s' not found (the pc machine has pci.0)", v);
@@ -804,8 +809,9 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
         c.mac[5] += vnet_registry.default_macs++;
     }
     memcpy(n->conf_mac, c.mac, ETH_ALEN);
-    n->announce_rarp_always = c.rarp_always;
+    n->announce_rarp_fallback = c.rarp_fallback;
     n->announce_learned = c.learned;
+    n->announce_ageing = c.ageing;
     n->max_queue_pairs = 1;
 
     virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_LEN, &virtio_net_ops);

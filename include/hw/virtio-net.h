@@ -90,6 +90,12 @@
 #define VIRTIO_NET_MAC_TABLE_ENTRIES 64
 #define VIRTIO_NET_MAX_VLAN 4096
 #define VIRTIO_NET_LEARNED_MAX 256
+/* announce_ageing: seconds a learned (MAC, VLAN) stays announced after its last frame;
+ * the default is the Linux bridge's FDB ageing time. */
+#define VIRTIO_NET_AGEING_DEFAULT 300
+#define VIRTIO_NET_AGEING_MAX 1000000
+/* The oldest age a migration stream may carry (ms): 2^32 s, far beyond any ageing. */
+#define VIRTIO_NET_LEARNED_AGE_MAX_MS (1000ULL << 32)
 #define VIRTIO_NET_QUEUE_SIZE 256
 #define VIRTIO_NET_RX_QUEUE 0
 #define VIRTIO_NET_TX_QUEUE 1
@@ -109,8 +115,9 @@ typedef struct VirtIONetMacTable {
 /* A (source MAC, VLAN) the guest transmitted from. */
 typedef struct VirtIONetLearned {
     uint8_t mac[ETH_ALEN];
-    uint16_t vlan; /* 0: untagged */
-    uint64_t seen; /* sequence number of the last frame: the oldest goes first */
+    uint16_t vlan;   /* 0: untagged */
+    uint64_t seen;   /* sequence number of the last frame: the oldest goes first */
+    int64_t seen_ns; /* virtual clock of the last frame (its age migrates, not this) */
 } VirtIONetLearned;
 
 typedef struct VirtIONet {
@@ -138,15 +145,19 @@ typedef struct VirtIONet {
     bool rxfilter_notify_enabled; /* NIC_RX_FILTER_CHANGED is armed */
 
     /* Announce. */
-    bool announce_rarp_always; /* announce_rarp=always */
-    bool announce_learned;     /* announce_learned=on */
-    bool announce_deferred;    /* asked before DRIVER_OK: ask at DRIVER_OK */
+    bool announce_rarp_fallback; /* announce_rarp=fallback (default: always) */
+    bool announce_learned;       /* announce_learned=on */
+    bool announce_deferred;      /* asked before DRIVER_OK: ask at DRIVER_OK */
     /* S_ANNOUNCE arrived set in the migration stream: the guest was asked on the source
      * host and may have answered there; the first round here asks again. */
     bool announce_inherited;
+    uint32_t announce_ageing; /* s; announce_ageing=SECONDS */
     VirtIONetLearned learned[VIRTIO_NET_LEARNED_MAX];
     unsigned learned_count, learned_last;
     uint64_t learned_seq;
+    /* Migration only: each learned address's age in ms, filled just before saving. */
+    uint32_t learned_age_count;
+    uint64_t learned_age_ms[VIRTIO_NET_LEARNED_MAX];
 } VirtIONet;
 
 static inline VirtIONet *virtio_net_of(VirtIODevice *vdev)
@@ -167,6 +178,9 @@ uint8_t virtio_net_ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd, const ui
                                 size_t len);
 /* Whether the receive filter lets `frame` (Ethernet, `len` bytes) reach the guest. */
 bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t len);
+/* The guest's own tables still name (mac, vlan): mac is its MAC or in the unicast part
+ * of its MAC table, and vlan is 0 or one its VLAN filter passes. */
+bool virtio_net_filter_names(const VirtIONet *n, const uint8_t *mac, uint16_t vlan);
 /* The receive filter's power-on state (QEMU's: promiscuous until the driver says). */
 void virtio_net_rx_filter_reset(VirtIONet *n);
 /* The filter changed: emit NIC_RX_FILTER_CHANGED if armed, then disarm. */
@@ -178,7 +192,7 @@ extern const VMStateDescription vmstate_virtio_net;
 /* virtio-net-announce.c */
 bool virtio_net_announce(NetClientState *nc);
 void virtio_net_announce_addresses(NetClientState *nc, GArray *out);
-bool virtio_net_announce_rarp_always(NetClientState *nc);
+bool virtio_net_announce_rarp_fallback(NetClientState *nc);
 /* ANNOUNCE class command: clears the bit before the caller marks the buffer used. */
 uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len);
 /* The driver just set DRIVER_OK: a deferred request goes to the guest now. */
@@ -187,7 +201,8 @@ void virtio_net_announce_driver_ok(VirtIONet *n);
 void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok);
 /* Whether the guest negotiated what it takes to answer an announce request. */
 bool virtio_net_guest_can_announce(const VirtIONet *n);
-/* Remember the (source MAC, VLAN) of a frame the guest transmitted. */
-void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len);
+/* Remember the (source MAC, VLAN) of a frame the guest transmitted at `now_ns` (virtual
+ * clock). */
+void virtio_net_learn_tx(VirtIONet *n, const uint8_t *frame, size_t len, int64_t now_ns);
 
 #endif

@@ -1,23 +1,29 @@
 /*
  * announce.h: telling the network where a VM is now. After an incoming migration (and
- * on QMP announce-self) every NIC is announced for `rounds` rounds: a NIC whose model
- * takes the announce hook asks its guest; otherwise the VMM sends RARP frames for every
- * (MAC, VLAN) it knows. Round k (k >= 1) follows round k-1 after
- * min(initial + (k-1)*step, max) ms, QEMU's schedule, on the virtual clock.
+ * on QMP announce-self) every NIC is announced for `rounds` rounds of each kind: the VMM
+ * sends RARP frames for every (MAC, VLAN) it knows, and a NIC whose model takes the
+ * announce hook asks its guest too. Round k (k >= 1) follows round k-1 after
+ * min(initial + (k-1)*step, max) ms, QEMU's schedule.
  *
  * Who paces what (docs/announce.md has the whole story):
- *  - announce.c owns every schedule: one timer per announced NIC. The first round goes
- *    out at once (inside net_announce()).
- *  - A round on a NIC calls info->announce(nc). If it returns false, the VMM sends RARP
- *    frames and arms the next round after the delay.
- *  - If it returns true, the guest announces: the model sets its bit and raises the
- *    interrupt (now, or once the driver is ready) and reports that with
- *    announce_note_guest_irq(). When the guest ACKs, the model clears the bit, answers
- *    OK and calls announce_note_guest_ack(): announce.c then arms the next round after
- *    the delay. No ACK, no next round. The model keeps no announce timer of its own.
+ *  - announce.c owns every schedule: per announced NIC one timer for RARP rounds and one
+ *    for guest rounds. The first round of both goes out at once (inside net_announce()),
+ *    RARP first.
+ *  - RARP rounds run on their own schedule, never waiting for the guest, on the clock
+ *    given to net_announce(): virtual for the migration announce, realtime for
+ *    announce-self (QEMU's clock: its frames go out while the VM is paused too).
+ *  - A guest round calls info->announce(nc). If it returns true, the guest announces:
+ *    the model sets its bit and raises the interrupt (now, or once the driver is ready)
+ *    and reports that with announce_note_guest_irq(). When the guest ACKs, the model
+ *    clears the bit, answers OK and calls announce_note_guest_ack(): announce.c then
+ *    arms the next guest round after the delay, on the virtual clock. No ACK, no next
+ *    guest round. If it returns false, the guest rounds end (the RARP rounds go on).
+ *  - info->announce_rarp_fallback(nc) true (announce_rarp=fallback): no RARP rounds of
+ *    their own; a guest round the guest cannot take goes out as RARP and the next round
+ *    follows after the delay on the virtual clock (tern's behaviour before "both").
  *  - A NIC is in at most one announcer: a new request for it takes it over (the newest
- *    parameters win); when the guest still owes an ACK, the new announcer's first round
- *    waits for that ACK instead of raising a second interrupt.
+ *    parameters win); when the guest still owes an ACK, the new announcer's first guest
+ *    round waits for that ACK instead of raising a second interrupt.
  *  - Stopping the VM (pause, finish-migrate, shutdown), the start of an outgoing
  *    migration (even of a paused VM), announce_nic_reset() and unplugging a NIC cancel
  *    rounds in flight. Rounds are never migrated: the destination starts its own.
@@ -28,6 +34,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "main-loop.h"
 #include "net/net.h"
 
 #define ANNOUNCE_RARP_LEN 60
@@ -58,8 +65,10 @@ AnnounceParameters *migrate_announce_params(void);
 /* Start announcing every NIC (or those named in `interfaces`, NULL = all) with `p`,
  * under the announcer `id` (NULL: the unnamed announcer, which the migration announce
  * and announce-self without id share); replaces a running one of the same id. With
- * p->rounds == 0 it only stops that announcer. */
-void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id);
+ * p->rounds == 0 it only stops that announcer. RARP rounds after the first run on
+ * `rarp_clock`. */
+void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id,
+                  TernClockType rarp_clock);
 /* Stop every announcer (no event). */
 void announce_cancel_all(void);
 
@@ -104,11 +113,12 @@ typedef struct AnnounceNicStats {
     bool active;         /* an announcer has rounds in flight on this NIC */
     const char *id;      /* its id (NULL: unnamed); valid until the next announce call */
     AnnounceMode mode;   /* how the latest round went out */
-    int64_t rounds_done; /* rounds sent by the current (or last) announcer */
+    int64_t rounds_done; /* rounds sent by the current (or last) announcer (the further
+                          * of its RARP and guest rounds) */
     int64_t rounds_left;
     bool awaiting_ack; /* guest mode: an announce request the guest has not ACKed */
     uint64_t guest_irqs, guest_acks, frames_sent;
-    int64_t last_ack_ms; /* virtual clock; -1 when none */
+    int64_t last_ack_ms;   /* virtual clock; -1 when none */
     const GArray *history; /* AnnounceMark, oldest first, at most ANNOUNCE_HISTORY_MAX;
                             * NULL before the first announcement */
 } AnnounceNicStats;

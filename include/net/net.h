@@ -63,8 +63,10 @@ typedef struct NetClientInfo {
     /* NICs only, optional: every (MAC, VLAN) the guest is known to use, for the
      * VMM-side fallback. Fill `out` with NetAnnounceAddr; VLAN 0 means untagged. */
     void (*announce_addresses)(NetClientState *nc, GArray *out);
-    /* NICs only, optional: the announce property, e.g. announce_rarp=always. */
-    bool (*announce_rarp_always)(NetClientState *nc);
+    /* NICs only, optional: true for announce_rarp=fallback, where the VMM sends RARP
+     * only in rounds the guest cannot take. Absent or false: RARP in every round, on its
+     * own schedule, besides asking the guest (the default). */
+    bool (*announce_rarp_fallback)(NetClientState *nc);
     /* Link state changed by QMP set_link (nc->link_down already updated). */
     void (*link_status_changed)(NetClientState *nc);
     /* Optional, on the sender: its peer's queue was full or non-empty and has drained

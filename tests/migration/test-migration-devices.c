@@ -6,7 +6,8 @@
  * now holds the rings: the filter (VLAN table included, which QEMU 7.2 loses), the
  * config space and the ring indices must have arrived, the ACK must work, frames must
  * flow both ways. Also: the arrival announce (autostart, -S + cont, a guest without
- * GUEST_ANNOUNCE gets RARP), a deferred announce request, the refusals of a destination
+ * GUEST_ANNOUNCE gets RARP, the age of learned addresses travels), a deferred announce
+ * request, the refusals of a destination
  * configured differently, announcers that a new outgoing migration must end, and the
  * PCI layer (config space, BARs, MSI-X table and PBA, the host bridge) through
  * pci-testdev.
@@ -234,7 +235,11 @@ static void assert_mac(QVirtioNet *n, const uint8_t want[6])
 static void test_virtio_net_round_trip(void)
 {
     Pair p;
-    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES});
+    /* Only the guest announces (announce_rarp=fallback): the wires carry the test's frames
+     * alone. The default's RARP on arrival: test_virtio_net_arrival_both. */
+    pair_start(&p, &(PairConfig){.src_props = "announce_rarp=fallback",
+                                 .dst_props = "announce_rarp=fallback",
+                                 .features = QVNET_ALL_FEATURES});
     QVirtioNet *sn = p.sn;
     for (int i = 0; i < 4; i++) {
         qvnet_rx_post(sn, QVNET_RX_BUF);
@@ -343,11 +348,13 @@ static void expect_arrival_at_cont(Pair *p)
 static void test_virtio_net_dst_paused(void)
 {
     Pair p;
-    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES, .dst_extra = "-S"});
+    pair_start(&p, &(PairConfig){.dst_props = "announce_rarp=fallback",
+                                 .features = QVNET_ALL_FEATURES,
+                                 .dst_extra = "-S"});
     pair_migrate(&p, "prelaunch-migrate");
     QVirtioNet *dn = p.dn;
     expect_arrival_at_cont(&p);
-    expect_silence(p.dst.backend); /* the guest announces: no RARP */
+    expect_silence(p.dst.backend); /* fallback: the guest announces, no RARP */
     g_assert_cmpuint(ack(dn), ==, QVNET_OK);
     /* The next round follows the ACK (the destination's parameters: 50 ms). */
     qtest_clock_step(p.dst.qts, 50 * MS);
@@ -405,6 +412,77 @@ static void test_virtio_net_no_guest_announce(void)
     qtest_clock_step(p.dst.qts, 50 * MS);
     qvnet_backend_expect_rarp(wire, new_mac, 0);
     g_assert_cmphex(qvnet_status(p.dn), ==, LINK_UP);
+    pair_stop(&p);
+}
+
+/*
+ * The default on arrival: RARP for every (MAC, VLAN) the device knows, at once and before
+ * the guest is asked, and the guest asked too. The guest does not ACK: its request
+ * stands, and the VMM's rounds still leave at t0, +50, +200, +450, +800 ms of the
+ * destination's virtual clock, and at no other time. A late ACK paces the guest's rounds.
+ */
+static void test_virtio_net_arrival_both(void)
+{
+    Pair p;
+    pair_start(&p, &(PairConfig){.features = QVNET_ALL_FEATURES});
+    vlan_add(p.sn, 10);
+    pair_migrate(&p, "running");
+    int wire = p.dst.backend;
+    int64_t t0 = qtest_clock_step(p.dst.qts, 0);
+    static const int64_t at[] = {0, 50, 200, 450, 800};
+    for (int k = 0; k < 5; k++) {
+        if (k) {
+            qtest_clock_step(p.dst.qts, (at[k] - at[k - 1] - 1) * MS);
+            expect_silence(wire);
+            g_assert_cmpint(qtest_clock_step(p.dst.qts, MS) - t0, ==, at[k] * MS);
+        }
+        qvnet_backend_expect_rarp(wire, default_mac, 0);
+        qvnet_backend_expect_rarp(wire, default_mac, 10);
+        expect_silence(wire);
+        g_assert(qvirtio_take_config_irq(p.dn->dev) == (k == 0));
+        g_assert_cmphex(qvnet_status(p.dn), ==, LINK_UP | ANNOUNCE);
+    }
+    qtest_clock_step(p.dst.qts, 10000 * MS);
+    expect_silence(wire);
+    expect_silence(p.src.backend);
+    g_assert_false(qvirtio_take_config_irq(p.dn->dev));
+    g_assert_cmpuint(ack(p.dn), ==, QVNET_OK);
+    qtest_clock_step(p.dst.qts, 49 * MS);
+    g_assert_false(qvirtio_take_config_irq(p.dn->dev));
+    qtest_clock_step(p.dst.qts, 1 * MS);
+    g_assert_true(qvirtio_take_config_irq(p.dn->dev));
+    expect_silence(wire);
+    pair_stop(&p);
+}
+
+/*
+ * The age of a learned address travels: seen 6 s before the move, with an ageing time of
+ * 10 s, it is announced on arrival and no longer 4 s and 1 ms later. Had the age been lost
+ * (seen "now" on arrival) it would still be announced then.
+ */
+static void test_virtio_net_learned_age(void)
+{
+    Pair p;
+    pair_start(&p, &(PairConfig){.src_props = "announce_ageing=10",
+                                 .dst_props = "announce_ageing=10",
+                                 .features = NO_ANNOUNCE});
+    json_node_unref(qmp_ok(p.dst.qmp, "{'execute': 'migrate-set-parameters', "
+                                      "'arguments': {'announce-rounds': 1}}"));
+    tx_from(p.sn, p.src.backend, macvlan_mac, 30);
+    qtest_clock_step(p.src.qts, 6000 * MS);
+    pair_migrate(&p, "running");
+    int wire = p.dst.backend;
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    qvnet_backend_expect_rarp(wire, macvlan_mac, 30);
+    expect_silence(wire);
+    qtest_clock_step(p.dst.qts, 4000 * MS);
+    announce_self(&p.dst, 1);
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    qvnet_backend_expect_rarp(wire, macvlan_mac, 30);
+    qtest_clock_step(p.dst.qts, 1 * MS);
+    announce_self(&p.dst, 1);
+    qvnet_backend_expect_rarp(wire, default_mac, 0);
+    expect_silence(wire);
     pair_stop(&p);
 }
 
@@ -579,6 +657,66 @@ static void test_refuse_missing_section(void)
     qtest_quit(src);
 }
 
+/* A copy of `data` with the big-endian value `v` (`size` bytes) at `at`, as a file. */
+static void write_patched(const char *path, const char *data, gsize len, size_t at, uint64_t v,
+                          int size)
+{
+    g_autofree char *copy = g_memdup2(data, len);
+    for (int i = 0; i < size; i++) {
+        copy[at + i] = v >> (8 * (size - 1 - i));
+    }
+    g_assert_true(g_file_set_contents(path, copy, len, NULL));
+}
+
+/*
+ * A hostile stream gets nothing from the learned addresses' ages: a count other than the
+ * learned count, one beyond the table, an age beyond 2^32 s each refuse the stream, named;
+ * the same stream untouched loads.
+ */
+static void test_refuse_learned_age(void)
+{
+    Side src, dst;
+    side_start(&src, "", NULL);
+    QVirtioNet *sn = qvnet_init(src.qts, NO_ANNOUNCE, true);
+    tx_from(sn, src.backend, macvlan_mac, 30);
+    g_autofree char *file = tern_proc_path(qtest_proc(src.qts), "stream.bin");
+    g_autofree char *out = g_strdup_printf("exec:cat > %s", file);
+    g_autoptr(JsonObject) end = mig_migrate_until_end(src.qmp, out, "completed");
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+    static const char name[] = "virtio-net/learned-age";
+    const char *sub = memmem(data, len, name, strlen(name));
+    g_assert_nonnull(sub);
+    size_t count_at = sub - data + strlen(name) + 8; /* after its version and length */
+    static const struct {
+        size_t field; /* 0: the count, 1: the first age */
+        uint64_t value;
+        const char *why;
+    } bad[] = {
+        {0, 0, "0 ages for 1 learned addresses"},
+        {0, 257, "exceeds capacity 256"},
+        {1, UINT64_MAX, "learned address 0 is 18446744073709551615 ms old"},
+    };
+    g_autofree char *patched = tern_proc_path(qtest_proc(src.qts), "bad.bin");
+    g_autofree char *in = g_strdup_printf("-incoming 'exec:cat %s'", patched);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        write_patched(patched, data, len, count_at + 4 * bad[i].field, bad[i].value,
+                      bad[i].field ? 8 : 4);
+        side_start(&dst, "", in);
+        mig_assert_dst_failed(dst.qts, bad[i].why);
+        close(dst.backend);
+    }
+    g_assert_true(g_file_set_contents(patched, data, len, NULL));
+    side_start(&dst, "", in);
+    mig_wait_runstate(dst.qmp, "running");
+    close(dst.backend);
+    qtest_quit(dst.qts);
+    qvnet_free(sn);
+    close(src.backend);
+    qtest_quit(src.qts);
+}
+
 /* ---- announcers and a new outgoing migration (FACTS.md edge case 13) --------------- */
 
 /*
@@ -590,7 +728,9 @@ static void test_migration_ends_announcers(gconstpointer opaque)
 {
     bool paused = GPOINTER_TO_INT(opaque);
     Pair p;
-    pair_start(&p, &(PairConfig){.features = NO_ANNOUNCE});
+    /* fallback: the rounds run on the virtual clock, which the test steps. */
+    pair_start(&p,
+               &(PairConfig){.src_props = "announce_rarp=fallback", .features = NO_ANNOUNCE});
     no_migration_announce(&p.dst);
     int wire = p.src.backend;
     if (paused) {
@@ -729,6 +869,8 @@ int main(int argc, char **argv)
                          test_virtio_net_src_paused);
     g_test_add_func("/migration-devices/virtio-net/no-guest-announce",
                     test_virtio_net_no_guest_announce);
+    g_test_add_func("/migration-devices/virtio-net/arrival-both", test_virtio_net_arrival_both);
+    g_test_add_func("/migration-devices/virtio-net/learned-age", test_virtio_net_learned_age);
     g_test_add_func("/migration-devices/virtio-net/deferred-request",
                     test_virtio_net_deferred_request);
     g_test_add_func("/migration-devices/virtio-net/link-down", test_virtio_net_link_down);
@@ -742,6 +884,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration-devices/refuse/queue-count", test_refuse_queue_count);
     g_test_add_func("/migration-devices/refuse/queue-size", test_refuse_queue_size);
     g_test_add_func("/migration-devices/refuse/missing-section", test_refuse_missing_section);
+    g_test_add_func("/migration-devices/refuse/learned-age", test_refuse_learned_age);
     g_test_add_data_func("/migration-devices/announce/ends-on-migration/running",
                          GINT_TO_POINTER(0), test_migration_ends_announcers);
     g_test_add_data_func("/migration-devices/announce/ends-on-migration/paused",

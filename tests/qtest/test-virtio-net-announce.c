@@ -4,7 +4,8 @@
  * interrupt (an MSI-X message in guest RAM), the ACK, ERR for an ACK nobody asked for,
  * reset, DRIVER_OK deferral, a guest that never ACKs, announce-self on top of a pending
  * request, RARP frames for a guest without the feature (byte-exact, tagged for learned
- * VLANs), and the exact timeline of both kinds of rounds.
+ * VLANs), the ageing of learned addresses, and the exact timeline of both kinds of
+ * rounds.
  */
 #include <string.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ static void assert_history(Fixture *f, const char *want, int64_t frames_per_rarp
 static void test_bit_irq_ack(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     g_assert_false(config_irq(&f));
     uint8_t gen = qvirtio_config_generation(f.net->dev);
     announce_self(&f, 1, NULL);
@@ -124,7 +125,7 @@ static void test_bit_irq_ack(void)
     g_assert_true(announce_bit(&f));
     g_assert_cmpuint(qvirtio_config_generation(f.net->dev), !=, gen);
     g_assert_cmphex(qvnet_status(f.net) & QVNET_S_LINK_UP, ==, QVNET_S_LINK_UP);
-    assert_no_frame(&f); /* the guest announces: no RARP from the VMM */
+    assert_no_frame(&f); /* fallback: the guest announces, no RARP from the VMM */
 
     /* The ACK: OK, and by the time the buffer is used the bit is clear. */
     g_assert_cmpuint(ack(&f), ==, QVNET_OK);
@@ -142,7 +143,7 @@ static void test_bit_irq_ack(void)
 static void test_reset_cancels(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     g_assert_true(announce_bit(&f));
@@ -205,7 +206,7 @@ static void test_deferral_without_feature(void)
 static void test_no_ack(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     for (int i = 0; i < 100; i++) {
@@ -226,7 +227,7 @@ static void test_no_ack(void)
 static void test_overlap(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f));
     for (int i = 0; i < 20; i++) {
@@ -271,22 +272,77 @@ static void test_not_offered_rarp(void)
     fixture_stop(&f);
 }
 
-static void test_rarp_always(void)
+/* The default, and announce_rarp=always said explicitly: the VMM's RARP and the guest's
+ * own announce, both at once; the frame leaves first, the guest is asked right after. */
+static void test_default_both(void)
+{
+    static const char *const props[] = {"", "announce_rarp=always"};
+    for (size_t i = 0; i < G_N_ELEMENTS(props); i++) {
+        Fixture f;
+        fixture_start(&f, props[i], QVNET_ALL_FEATURES, true);
+        announce_self(&f, 1, NULL);
+        assert_rarp(&f, default_mac, 0);
+        g_assert_true(config_irq(&f));
+        g_assert_true(announce_bit(&f));
+        assert_no_frame(&f);
+        g_assert_cmpuint(ack(&f), ==, QVNET_OK);
+        g_assert_false(announce_bit(&f));
+        assert_history(&f, "rarp irq ack", 1);
+        g_autoptr(JsonObject) info = query_announce(&f);
+        g_assert_false(json_object_get_boolean_member(info, "active"));
+        g_assert_cmpstr(json_object_get_string_member(info, "mode"), ==, "guest");
+        fixture_stop(&f);
+    }
+}
+
+/*
+ * announce-self on a paused VM: its RARP rounds run on the realtime clock, as QEMU's, so
+ * all five go out while the virtual clock stands still; the guest is asked once (it
+ * answers when it runs) and its next round waits for the virtual clock. With
+ * announce_rarp=fallback the guest's rounds alone: nothing leaves while paused.
+ */
+static void test_self_paused_realtime(void)
 {
     Fixture f;
-    fixture_start(&f, "announce_rarp=always", QVNET_ALL_FEATURES, true);
-    announce_self(&f, 1, NULL);
+    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    json_node_unref(qmp_ok(f.qmp, "{'execute': 'stop'}"));
+    int64_t t0 = qtest_clock_step(f.qts, 0);
+    announce_self(&f, 5, NULL);
+    for (int k = 0; k < 5; k++) {
+        assert_rarp(&f, default_mac, 0); /* each waits up to QVIRTIO_TIMEOUT_MS, real time */
+    }
+    qvnet_backend_expect_none(f.backend, 1000);
+    g_assert_cmpint(qtest_clock_step(f.qts, 0), ==, t0);
+    g_autofree char *st = qmp_status(f.qmp);
+    g_assert_cmpstr(st, ==, "paused");
     g_assert_true(config_irq(&f));
-    g_assert_true(announce_bit(&f));
-    assert_rarp(&f, default_mac, 0);
+    g_assert_false(config_irq(&f));
+    assert_history(&f, "rarp irq rarp rarp rarp rarp", 1);
+    g_autoptr(JsonObject) info = query_announce(&f);
+    g_assert_true(json_object_get_boolean_member(info, "awaiting-ack"));
+    fixture_stop(&f);
+
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
+    json_node_unref(qmp_ok(f.qmp, "{'execute': 'stop'}"));
+    announce_self(&f, 5, NULL);
+    g_assert_true(config_irq(&f));
+    qvnet_backend_expect_none(f.backend, 1000);
     fixture_stop(&f);
 }
 
-/* What the guest set up and transmitted from: the MAC it set, its MAC table, its VLAN
- * filter, and (source, VLAN) pairs from its frames. */
-static void guest_uses_addresses(Fixture *f)
+/* The guest transmits one frame from `src` on `vlan`; it reaches the wire. */
+static void guest_sends_from(Fixture *f, const uint8_t src[6], uint16_t vlan)
 {
-    g_assert_cmpuint(qvnet_ctrl(f->net, 1, 1, new_mac, 6), ==, QVNET_OK);
+    uint8_t frame[128], got[128];
+    size_t len = qvnet_build_frame(frame, bcast, src, vlan, 0x0806, 28);
+    qvnet_tx(f->net, frame, len);
+    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                    len);
+}
+
+/* The guest's receive filter: table_mac in its MAC table, VLAN 100 in its VLAN filter. */
+static void guest_programs_filter(Fixture *f)
+{
     uint8_t table[4 + 6 + 4];
     uint32_t one = 1, zero = 0;
     memcpy(table, &one, 4);
@@ -295,15 +351,16 @@ static void guest_uses_addresses(Fixture *f)
     g_assert_cmpuint(qvnet_ctrl(f->net, 1, 0, table, sizeof(table)), ==, QVNET_OK);
     uint8_t vid[2] = {100, 0};
     g_assert_cmpuint(qvnet_ctrl(f->net, 2, 0, vid, 2), ==, QVNET_OK);
-    uint8_t frame[128], got[128];
-    size_t len = qvnet_build_frame(frame, bcast, macvlan_mac, 200, 0x0806, 28);
-    qvnet_tx(f->net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
-    len = qvnet_build_frame(frame, bcast, new_mac, 0, 0x0806, 28);
-    qvnet_tx(f->net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
+}
+
+/* What the guest set up and transmitted from: the MAC it set, its MAC table, its VLAN
+ * filter, and (source, VLAN) pairs from its frames. */
+static void guest_uses_addresses(Fixture *f)
+{
+    g_assert_cmpuint(qvnet_ctrl(f->net, 1, 1, new_mac, 6), ==, QVNET_OK);
+    guest_programs_filter(f);
+    guest_sends_from(f, macvlan_mac, 200);
+    guest_sends_from(f, new_mac, 0);
 }
 
 static void test_learned(void)
@@ -368,12 +425,64 @@ static void test_learned_bounded(void)
     fixture_stop(&f);
 }
 
+/* One announce round; `want` is every (MAC, VLAN) expected, in order, and no more. */
+typedef struct {
+    const uint8_t *mac;
+    uint16_t vlan;
+} Addr;
+
+static void assert_announced(Fixture *f, const Addr *want, size_t n)
+{
+    announce_self(f, 1, NULL);
+    for (size_t i = 0; i < n; i++) {
+        assert_rarp(f, want[i].mac, want[i].vlan);
+    }
+    assert_no_frame(f);
+}
+
+/*
+ * Learned addresses age on the guest's (virtual) clock: one the guest has not sent from
+ * for longer than announce_ageing is not announced (a VRRP MAC that moved to another VM
+ * stays there), unless the guest's MAC table and VLAN filter still name it; a new frame
+ * makes it young again. The current MAC, the table and the filter never age.
+ */
+static void test_ageing(void)
+{
+    Fixture f;
+    fixture_start(&f, "announce_ageing=10", NO_ANNOUNCE, true);
+    guest_programs_filter(&f);
+    guest_sends_from(&f, macvlan_mac, 200); /* named by nothing */
+    guest_sends_from(&f, table_mac, 100);   /* table and filter name it */
+    guest_sends_from(&f, table_mac, 300);   /* the table names the MAC, not VLAN 300 */
+    const Addr fixed[] = {{default_mac, 0}, {table_mac, 0}, {default_mac, 100}};
+    const Addr all[] = {fixed[0],           fixed[1],         fixed[2],
+                        {macvlan_mac, 200}, {table_mac, 100}, {table_mac, 300}};
+    const Addr named[] = {fixed[0], fixed[1], fixed[2], {table_mac, 100}};
+    qtest_clock_step(f.qts, 10000 * MS); /* exactly the ageing time: still announced */
+    assert_announced(&f, all, G_N_ELEMENTS(all));
+    qtest_clock_step(f.qts, 1 * MS);
+    assert_announced(&f, named, G_N_ELEMENTS(named));
+    guest_sends_from(&f, macvlan_mac, 200); /* back in use */
+    const Addr again[] = {fixed[0], fixed[1], fixed[2], {macvlan_mac, 200}, {table_mac, 100}};
+    assert_announced(&f, again, G_N_ELEMENTS(again));
+    fixture_stop(&f);
+
+    /* The default: 300 s, the Linux bridge's FDB ageing time. */
+    fixture_start(&f, "", NO_ANNOUNCE, true);
+    guest_sends_from(&f, macvlan_mac, 200);
+    qtest_clock_step(f.qts, 300000 * MS);
+    assert_announced(&f, (const Addr[]){{default_mac, 0}, {macvlan_mac, 200}}, 2);
+    qtest_clock_step(f.qts, 1 * MS);
+    assert_announced(&f, (const Addr[]){{default_mac, 0}}, 1);
+    fixture_stop(&f);
+}
+
 /* ---- the timelines (Done when) ------------------------------------------------------ */
 
 static void test_timeline_guest(void)
 {
     Fixture f;
-    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    fixture_start(&f, "announce_rarp=fallback", QVNET_ALL_FEATURES, true);
     int64_t t0 = qtest_clock_step(f.qts, 0);
     announce_self(&f, 5, NULL);
     g_assert_true(config_irq(&f)); /* round 1 at t0 */
@@ -423,7 +532,7 @@ static void test_timeline_guest_slow_ack(void)
 static void test_timeline_rarp(void)
 {
     Fixture f;
-    fixture_start(&f, "", NO_ANNOUNCE, true);
+    fixture_start(&f, "announce_rarp=fallback", NO_ANNOUNCE, true);
     int64_t t0 = qtest_clock_step(f.qts, 0);
     announce_self(&f, 5, NULL);
     assert_rarp(&f, default_mac, 0);
@@ -456,10 +565,12 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/announce/overlap", test_overlap);
     g_test_add_func("/virtio-net/announce/no-feature-rarp", test_no_feature_rarp);
     g_test_add_func("/virtio-net/announce/not-offered-rarp", test_not_offered_rarp);
-    g_test_add_func("/virtio-net/announce/rarp-always", test_rarp_always);
+    g_test_add_func("/virtio-net/announce/default-both", test_default_both);
+    g_test_add_func("/virtio-net/announce/self-paused-realtime", test_self_paused_realtime);
     g_test_add_func("/virtio-net/announce/learned", test_learned);
     g_test_add_func("/virtio-net/announce/learned-off", test_learned_off);
     g_test_add_func("/virtio-net/announce/learned-bounded", test_learned_bounded);
+    g_test_add_func("/virtio-net/announce/ageing", test_ageing);
     g_test_add_func("/virtio-net/announce/timeline-guest", test_timeline_guest);
     g_test_add_func("/virtio-net/announce/timeline-guest-slow-ack", test_timeline_guest_slow_ack);
     g_test_add_func("/virtio-net/announce/timeline-rarp", test_timeline_rarp);

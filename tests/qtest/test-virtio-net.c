@@ -158,6 +158,8 @@ static const struct {
     {"-device virtio-net-pci,mac=52:54:00:12:34", "doesn't take value"},
     {"-device virtio-net-pci,announce_rarp=sometimes", "expected 'fallback' or 'always'"},
     {"-device virtio-net-pci,announce_learned=maybe", "announce_learned"},
+    {"-device virtio-net-pci,announce_ageing=1000001",
+     "'announce_ageing' must be a number from 0 to 1000000"},
     {"-device virtio-net-pci,rx_queue_size=100", "Invalid rx_queue_size"},
     {"-device virtio-net-pci,netdev=nope", "can't find value 'nope'"},
     {"-device virtio-net-pci,bogus=1", "bogus"},

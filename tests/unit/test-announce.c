@@ -25,8 +25,8 @@ typedef struct {
 typedef struct {
     NetClientState *nc;
     Sink *sink;
-    bool guest;       /* the hook takes the announce */
-    bool rarp_always; /* announce_rarp=always */
+    bool guest;         /* the hook takes the announce */
+    bool rarp_fallback; /* announce_rarp=fallback */
     GArray *hook_times;
     GArray *addrs; /* NetAnnounceAddr, for announce_addresses; NULL: no callback result */
 } Nic;
@@ -63,9 +63,9 @@ static bool nic_announce(NetClientState *nc)
     return n->guest;
 }
 
-static bool nic_rarp_always(NetClientState *nc)
+static bool nic_rarp_fallback(NetClientState *nc)
 {
-    return ((Nic *)nc->opaque)->rarp_always;
+    return ((Nic *)nc->opaque)->rarp_fallback;
 }
 
 static void nic_addresses(NetClientState *nc, GArray *out)
@@ -84,7 +84,7 @@ static const NetClientInfo nic_hook_info = {
     .type = "hook-nic",
     .receive = nic_receive,
     .announce = nic_announce,
-    .announce_rarp_always = nic_rarp_always,
+    .announce_rarp_fallback = nic_rarp_fallback,
     .announce_addresses = nic_addresses,
 };
 
@@ -153,6 +153,16 @@ static void reset_world(void)
     announce_cancel_all();
     g_ptr_array_set_size(events, 0);
     migrate_params_reset();
+}
+
+/* A fresh world with one NIC whose guest takes the announce. */
+static Nic *guest_nic_new(bool rarp_fallback)
+{
+    reset_world();
+    Nic *n = nic_new("nic0", true, 0x56);
+    n->guest = true;
+    n->rarp_fallback = rarp_fallback;
+    return n;
 }
 
 static void test_defaults_and_bounds(void)
@@ -239,6 +249,24 @@ static void test_rarp_bytes(void)
     g_assert_cmpmem(buf + 14, 2, ((uint8_t[]){0x0f, 0xfe}), 2);
 }
 
+/* Round 1 was sent at t0 (the announce just began): the next four RARP frames arrive at
+ * exactly +50, +200, +450, +800 ms, and none at any other time. */
+static void assert_rarp_rounds(Nic *n, int64_t t0)
+{
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    static const int64_t at[] = {50, 200, 450, 800};
+    for (size_t i = 0; i < G_N_ELEMENTS(at); i++) {
+        clock_virtual_set(t0 + at[i] * MS - 1);
+        g_assert_cmpuint(n->sink->frames->len, ==, i + 1);
+        clock_virtual_step(1);
+        g_assert_cmpuint(n->sink->frames->len, ==, i + 2);
+        g_assert_cmpint(g_array_index(n->sink->times, int64_t, i + 1) - t0, ==, at[i] * MS);
+    }
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 5);
+    g_assert_cmpint(g_array_index(n->sink->times, int64_t, 0), ==, t0);
+}
+
 /* Frames arrive at exactly t0, +50, +200, +450, +800 ms, and at no other time. */
 static void test_rarp_timeline(void)
 {
@@ -247,20 +275,9 @@ static void test_rarp_timeline(void)
     AnnounceParameters p;
     defaults(&p);
     int64_t t0 = now_ns();
-    net_announce(&p, NULL, NULL);
-    g_assert_cmpuint(n->sink->frames->len, ==, 1);
-    static const int64_t at[] = {50, 200, 450, 800};
-    for (size_t i = 0; i < G_N_ELEMENTS(at); i++) {
-        clock_virtual_set(t0 + at[i] * MS - 1);
-        g_assert_cmpuint(n->sink->frames->len, ==, i + 1);
-        clock_virtual_step(1);
-        g_assert_cmpuint(n->sink->frames->len, ==, i + 2);
-    }
-    clock_virtual_step(10000 * MS);
-    g_assert_cmpuint(n->sink->frames->len, ==, 5);
-    static const int64_t want[] = {0, 50, 200, 450, 800};
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
+    assert_rarp_rounds(n, t0);
     for (guint i = 0; i < 5; i++) {
-        g_assert_cmpint(g_array_index(n->sink->times, int64_t, i) - t0, ==, want[i] * MS);
         GByteArray *f = g_ptr_array_index(n->sink->frames, i);
         g_assert_cmpmem(f->data, f->len, rarp_untagged, 60);
     }
@@ -290,7 +307,7 @@ static void test_fallback_addresses(void)
     };
     g_array_append_vals(n->addrs, a, G_N_ELEMENTS(a));
     AnnounceParameters p = {.initial = 50, .max = 550, .rounds = 1, .step = 100};
-    net_announce(&p, NULL, NULL);
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 1);
     g_assert_cmpuint(n->sink->frames->len, ==, 3);
     uint8_t want[64];
@@ -301,7 +318,7 @@ static void test_fallback_addresses(void)
     }
     g_assert_cmpuint(((GByteArray *)g_ptr_array_index(n->sink->frames, 1))->len, ==, 64);
     g_array_set_size(n->addrs, 0);
-    net_announce(&p, NULL, NULL);
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->sink->frames->len, ==, 4);
     GByteArray *f = g_ptr_array_index(n->sink->frames, 3);
     g_assert_cmpmem(f->data, f->len, rarp_untagged, 60);
@@ -309,16 +326,14 @@ static void test_fallback_addresses(void)
 }
 
 /* Guest announce: one request per round, the next only after the ACK plus the delay; no
- * ACK, no next round; no RARP unless announce_rarp=always. */
+ * ACK, no next round; with announce_rarp=fallback no RARP at all. */
 static void test_guest_paced_by_acks(void)
 {
-    reset_world();
-    Nic *n = nic_new("nic0", true, 0x56);
-    n->guest = true;
+    Nic *n = guest_nic_new(true);
     AnnounceParameters p;
     defaults(&p);
     int64_t t0 = now_ns();
-    net_announce(&p, NULL, "g");
+    net_announce(&p, NULL, "g", TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 1);
     g_assert_cmpuint(n->sink->frames->len, ==, 0);
     AnnounceNicStats st;
@@ -364,9 +379,9 @@ static void test_guest_paced_by_acks(void)
     g_assert_cmpuint(n->hook_times->len, ==, 5);
     g_assert_cmpint(t0, <, ack);
 
-    /* announce_rarp=always: RARP alongside each guest round. */
-    n->rarp_always = true;
-    net_announce(&p, NULL, NULL);
+    /* The default (announce_rarp=always): RARP rounds besides the guest's. */
+    n->rarp_fallback = false;
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 6);
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
     announce_note_guest_ack(n->nc);
@@ -375,19 +390,84 @@ static void test_guest_paced_by_acks(void)
     nic_free(n);
 }
 
+/* The default: RARP rounds on their own schedule, whatever the guest does. A guest that
+ * never ACKs gets one request; the VMM's frames still leave at t0, +50, +200, +450,
+ * +800 ms, the first before the guest is asked. A guest that ACKs late paces only its
+ * own rounds. */
+static void test_rarp_independent_of_acks(void)
+{
+    Nic *n = guest_nic_new(false);
+    AnnounceParameters p;
+    defaults(&p);
+    int64_t t0 = now_ns();
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
+    g_assert_cmpuint(n->hook_times->len, ==, 1);
+    AnnounceNicStats st;
+    announce_nic_stats(n->nc, &st);
+    const AnnounceMark *m = &g_array_index(st.history, AnnounceMark, 0);
+    g_assert_cmpint(m->kind, ==, ANNOUNCE_MARK_RARP); /* the frame before the interrupt */
+    assert_rarp_rounds(n, t0);
+    g_assert_cmpuint(n->hook_times->len, ==, 1);
+    announce_nic_stats(n->nc, &st);
+    g_assert_true(st.active && st.awaiting_ack); /* the guest still owes round 1 */
+    g_assert_cmpint(st.mode, ==, ANNOUNCE_MODE_GUEST);
+    g_assert_cmpuint(events->len, ==, 0);
+
+    /* The late ACK: guest round 2 50 ms later, no more RARP. */
+    announce_note_guest_ack(n->nc);
+    clock_virtual_step(50 * MS);
+    g_assert_cmpuint(n->hook_times->len, ==, 2);
+    for (int k = 3; k <= 5; k++) {
+        announce_note_guest_ack(n->nc);
+        clock_virtual_step(1000 * MS);
+        g_assert_cmpuint(n->hook_times->len, ==, k);
+    }
+    announce_note_guest_ack(n->nc);
+    g_assert_cmpuint(n->sink->frames->len, ==, 5);
+    g_assert_cmpuint(events->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(events, 0), ==, "ANNOUNCE_COMPLETED if=nic0");
+    nic_free(n);
+}
+
+/* announce_rarp=fallback: a guest that stops taking rounds (reset, no driver) gets RARP
+ * for the rest, on the virtual clock, each round after the delay. */
+static void test_fallback_takes_over(void)
+{
+    Nic *n = guest_nic_new(true);
+    AnnounceParameters p;
+    defaults(&p);
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
+    g_assert_cmpuint(n->sink->frames->len, ==, 0);
+    n->guest = false;
+    announce_note_guest_ack(n->nc);
+    int64_t ack = now_ns();
+    clock_virtual_step(50 * MS);
+    g_assert_cmpuint(n->hook_times->len, ==, 2);
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 4);
+    static const int64_t after_ack[] = {50, 200, 450, 800};
+    for (guint i = 0; i < 4; i++) {
+        g_assert_cmpint(g_array_index(n->sink->times, int64_t, i) - ack, ==, after_ack[i] * MS);
+    }
+    AnnounceNicStats st;
+    announce_nic_stats(n->nc, &st);
+    g_assert_false(st.active);
+    g_assert_cmpint(st.mode, ==, ANNOUNCE_MODE_RARP);
+    nic_free(n);
+}
+
 /* A second request while the guest still owes an ACK raises no second interrupt: the
  * pending request stands for round 1 of the new announcer. */
 static void test_overlap_no_storm(void)
 {
-    reset_world();
-    Nic *n = nic_new("nic0", true, 0x56);
-    n->guest = true;
+    Nic *n = guest_nic_new(false);
     AnnounceParameters p;
     defaults(&p);
-    net_announce(&p, NULL, NULL); /* the migration announce */
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL); /* the migration announce */
     AnnounceParameters q = {.initial = 20, .max = 100, .rounds = 2, .step = 10};
-    net_announce(&q, NULL, "manual");
-    net_announce(&q, NULL, "manual2");
+    net_announce(&q, NULL, "manual", TERN_CLOCK_VIRTUAL);
+    net_announce(&q, NULL, "manual2", TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 1);
     AnnounceNicStats st;
     announce_nic_stats(n->nc, &st);
@@ -410,14 +490,14 @@ static void test_named_replace_and_stop(void)
     Nic *n = nic_new("nic0", false, 0x56);
     AnnounceParameters p;
     defaults(&p);
-    net_announce(&p, NULL, "a");
+    net_announce(&p, NULL, "a", TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
     clock_virtual_step(50 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 2);
     /* rounds 0 under the same id stops it. */
     AnnounceParameters stop = p;
     stop.rounds = 0;
-    net_announce(&stop, NULL, "a");
+    net_announce(&stop, NULL, "a", TERN_CLOCK_VIRTUAL);
     clock_virtual_step(5000 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 2);
     g_assert_cmpuint(events->len, ==, 0);
@@ -426,9 +506,9 @@ static void test_named_replace_and_stop(void)
     g_assert_false(st.active);
 
     /* Same id again replaces: its own schedule from now, 2 rounds 10 ms apart. */
-    net_announce(&p, NULL, "b");
+    net_announce(&p, NULL, "b", TERN_CLOCK_VIRTUAL);
     AnnounceParameters q = {.initial = 10, .max = 10, .rounds = 2, .step = 1};
-    net_announce(&q, NULL, "b");
+    net_announce(&q, NULL, "b", TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->sink->frames->len, ==, 4);
     clock_virtual_step(10 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 5);
@@ -447,7 +527,7 @@ static void test_interfaces_filter(void)
     AnnounceParameters p;
     defaults(&p);
     const char *const only[] = {"nic1", "nic2", NULL};
-    net_announce(&p, only, "f");
+    net_announce(&p, only, "f", TERN_CLOCK_VIRTUAL);
     clock_virtual_step(10000 * MS);
     g_assert_cmpuint(a->sink->frames->len, ==, 0);
     g_assert_cmpuint(b->sink->frames->len, ==, 5);
@@ -469,7 +549,7 @@ static void test_cancellation(void)
     b->guest = true;
     AnnounceParameters p;
     defaults(&p);
-    net_announce(&p, NULL, NULL);
+    net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     announce_nic_reset(b->nc);
     AnnounceNicStats st;
     announce_nic_stats(b->nc, &st);
@@ -488,7 +568,7 @@ static void test_cancellation(void)
     g_assert_cmpuint(events->len, ==, 0);
 
     /* Unplug mid-announce. */
-    net_announce(&p, NULL, "u");
+    net_announce(&p, NULL, "u", TERN_CLOCK_VIRTUAL);
     nic_free(b);
     clock_virtual_step(10000 * MS);
     g_assert_cmpuint(a->sink->frames->len, ==, 7);
@@ -587,6 +667,7 @@ static void test_qmp(void)
     clock_virtual_step(10 * MS);
     announce_note_guest_ack(b->nc);
     g_autofree char *q_raw = qmp("{\"execute\":\"query-announce\"}");
+    /* Both NICs sent round 1 of RARP at once; nic1's guest was asked after it. */
     /* The history's wall-clock stamps vary: compare everything else exactly. */
     g_autoptr(GRegex) stamp = g_regex_new("\"wall-us\": [0-9]+", 0, 0, NULL);
     g_autofree char *q = g_regex_replace_literal(stamp, q_raw, -1, 0, "\"wall-us\": T", 0, NULL);
@@ -598,7 +679,8 @@ static void test_qmp(void)
         "{\"name\": \"nic1\", \"mac\": \"52:54:00:12:34:02\", \"active\": true, \"id\": \"x\", "
         "\"mode\": \"guest\", \"rounds-done\": 1, \"rounds-left\": 2, \"awaiting-ack\": false, "
         "\"guest-irqs\": 1, \"guest-acks\": 1, \"last-ack-ms\": %" G_GINT64_FORMAT ", "
-        "\"frames-sent\": 0, \"history\": [{\"kind\": \"irq\", \"n\": 1, \"wall-us\": T}, "
+        "\"frames-sent\": 1, \"history\": [{\"kind\": \"rarp\", \"n\": 1, \"frames\": 1, "
+        "\"wall-us\": T}, {\"kind\": \"irq\", \"n\": 1, \"wall-us\": T}, "
         "{\"kind\": \"ack\", \"n\": 1, \"wall-us\": T}]}]}",
         (gint64)((t0 + 10 * MS) / MS));
     g_assert_cmpstr(q, ==, want);
@@ -610,8 +692,24 @@ static void test_qmp(void)
                               "\"up\":false}}");
     g_assert_cmpstr(r9, ==, "{\"return\": {}}");
     g_assert_true(a->nc->link_down && a->sink->nc->link_down);
-    clock_virtual_step(1000 * MS); /* link down: RARP frames are not delivered */
+    /* announce-self's RARP rounds run on the realtime clock (QEMU's): they go out with
+     * the virtual clock standing still, as for a paused VM. nic0's link is down: its
+     * frames are not delivered. */
+    int64_t v0 = now_ns();
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    AnnounceNicStats st;
+    do {
+        main_loop_iterate(true);
+        announce_nic_stats(a->nc, &st);
+    } while ((st.active || b->sink->frames->len < 3) && g_get_monotonic_time() < deadline);
+    g_assert_false(st.active);
+    g_assert_cmpint(st.rounds_done, ==, 3);
     g_assert_cmpuint(a->sink->frames->len, ==, 1);
+    g_assert_cmpuint(b->sink->frames->len, ==, 3);
+    g_assert_cmpint(now_ns(), ==, v0);
+    announce_nic_stats(b->nc, &st);
+    g_assert_true(st.active); /* its guest rounds wait for the virtual clock */
+    g_assert_cmpuint(st.guest_irqs, ==, 1);
     nic_free(a);
     nic_free(b);
 }
@@ -629,6 +727,8 @@ int main(int argc, char **argv)
     g_test_add_func("/announce/rarp-timeline", test_rarp_timeline);
     g_test_add_func("/announce/fallback-addresses", test_fallback_addresses);
     g_test_add_func("/announce/guest-paced-by-acks", test_guest_paced_by_acks);
+    g_test_add_func("/announce/rarp-independent-of-acks", test_rarp_independent_of_acks);
+    g_test_add_func("/announce/fallback-takes-over", test_fallback_takes_over);
     g_test_add_func("/announce/overlap-no-storm", test_overlap_no_storm);
     g_test_add_func("/announce/named-replace-and-stop", test_named_replace_and_stop);
     g_test_add_func("/announce/interfaces-filter", test_interfaces_filter);
