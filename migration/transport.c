@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "error.h"
+#include "inherited-fds.h"
 #include "main-loop.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
@@ -370,11 +371,14 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
     case URI_FD: {
         int fd;
         if (g_ascii_isdigit(u.path[0])) {
-            char *end;
-            long n = strtol(u.path, &end, 10);
-            fd = (*end || n > INT32_MAX || fcntl((int)n, F_GETFD) < 0) ? -1 : (int)n;
-            if (fd < 0) {
-                tern_error_fail(errp, "fd:%s: not an open file descriptor", u.path);
+            guint64 n;
+            fd = -1;
+            if (!g_ascii_string_to_unsigned(u.path, 10, 0, G_MAXINT, &n, NULL)) {
+                tern_error_fail(errp, "fd:%s: not a file descriptor number", u.path);
+            } else if (inherited_fd_claim((int)n, errp)) {
+                fd = (int)n;
+            } else {
+                g_prefix_error(errp, "fd:%s: ", u.path);
             }
         } else {
             fd = transport_take_named_fd(u.path, errp);
