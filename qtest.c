@@ -327,6 +327,9 @@ static void cmd_memset(char **argv, int argc)
         qtest_send("FAIL memset: length above 4 GiB");
         return;
     }
+    if (addr && len > -addr) {
+        len = -addr; /* up to the top of the address space; nothing lies past it */
+    }
     uint8_t chunk[4096];
     memset(chunk, byte, sizeof(chunk));
     while (len > 0) {
