@@ -20,6 +20,7 @@
 #include "hw/i386/pc.h"
 #include "hw/memory.h"
 #include "main-loop.h"
+#include "sockaddr.h"
 
 #define QTEST_MAX_GSI 256
 /* Largest read/write/b64read/b64write transfer, and the line that can carry it. */
@@ -326,6 +327,9 @@ static void cmd_memset(char **argv, int argc)
         qtest_send("FAIL memset: length above 4 GiB");
         return;
     }
+    if (addr && len > -addr) {
+        len = -addr; /* up to the top of the address space; nothing lies past it */
+    }
     uint8_t chunk[4096];
     memset(chunk, byte, sizeof(chunk));
     while (len > 0) {
@@ -508,23 +512,19 @@ static gboolean qtest_readable(gint fd, GIOCondition cond, gpointer data)
 
 static int qtest_connect_unix(const char *path, GError **errp)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-qtest unix:%s: path too long",
-                    path);
-        return -1;
+    SockAddr addr;
+    GError *err = NULL;
+    int fd = -1;
+    if (sockaddr_parse_unix(path, &addr, &err)) {
+        fd = sockaddr_connect(&addr, &err);
     }
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (fd < 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "-qtest unix:%s: cannot connect (the test must listen there first): %s",
-                    path, g_strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
+                    "-qtest unix:%s: %s (the test must listen there first)", path,
+                    err->message);
+        g_error_free(err);
     }
+    sockaddr_clear(&addr);
     return fd;
 }
 

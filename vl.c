@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "error.h"
 #include "hw/machine.h"
+#include "inherited-fds.h"
 #include "main-loop.h"
 #include "migration/global-state.h"
 #include "migration/migration.h"
@@ -87,6 +88,8 @@ static bool vl_start(TernConfig *c, GError **errp)
 
 int main(int argc, char **argv)
 {
+    /* Before anything is opened: fd:N may name only what tern was started with. */
+    inherited_fds_init();
     g_autoptr(GError) err = NULL;
     TernConfig *c = config_new();
     int rc = 1;

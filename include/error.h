@@ -23,7 +23,8 @@ const char *tern_error_class_name(const GError *err);
 /* Set a GenericError from a format and return false, for `return tern_error_fail(...)`. */
 bool tern_error_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-/* Print "tern: <message>" to stderr once. */
+/* Print "tern: <message>" to stderr once, as one line: control characters in the message
+ * (quoted user or stream input) are shown as C escapes. */
 void tern_error_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 #endif

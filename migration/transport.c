@@ -14,48 +14,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "error.h"
+#include "inherited-fds.h"
 #include "main-loop.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "sockaddr.h"
 
 typedef enum { URI_TCP, URI_UNIX, URI_FD, URI_EXEC } UriKind;
 
 typedef struct {
     UriKind kind;
-    char *host, *port; /* tcp */
-    char *path;        /* unix path, fd name, exec command */
+    SockAddr addr; /* tcp, unix */
+    char *path;    /* fd name, exec command */
 } Uri;
 
 static void uri_clear(Uri *u)
 {
-    g_free(u->host);
-    g_free(u->port);
+    sockaddr_clear(&u->addr);
     g_free(u->path);
 }
 
 static bool uri_parse(const char *uri, Uri *u, GError **errp)
 {
     memset(u, 0, sizeof(*u));
-    if (g_str_has_prefix(uri, "tcp:")) {
-        const char *hp = uri + 4;
-        const char *colon = strrchr(hp, ':');
-        if (!colon || !colon[1] || strchr(hp, ',')) {
+    if (g_str_has_prefix(uri, "tcp:") || g_str_has_prefix(uri, "unix:")) {
+        if (g_str_has_prefix(uri, "tcp:") && strchr(uri, ',')) {
             return tern_error_fail(errp, "'%s': expected tcp:HOST:PORT", uri);
         }
-        u->kind = URI_TCP;
-        u->host = g_strndup(hp, colon - hp);
-        u->port = g_strdup(colon + 1);
-        size_t hl = strlen(u->host);
-        if (hl >= 2 && u->host[0] == '[' && u->host[hl - 1] == ']') {
-            memmove(u->host, u->host + 1, hl - 2);
-            u->host[hl - 2] = 0;
-        }
-        return true;
+        u->kind = g_str_has_prefix(uri, "tcp:") ? URI_TCP : URI_UNIX;
+        return sockaddr_parse(uri, &u->addr, errp);
     }
     static const struct {
         const char *prefix;
         UriKind kind;
-    } simple[] = {{"unix:", URI_UNIX}, {"fd:", URI_FD}, {"exec:", URI_EXEC}};
+    } simple[] = {{"fd:", URI_FD}, {"exec:", URI_EXEC}};
     for (size_t i = 0; i < G_N_ELEMENTS(simple); i++) {
         if (g_str_has_prefix(uri, simple[i].prefix)) {
             u->kind = simple[i].kind;
@@ -138,9 +130,6 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp)
         !g_hash_table_contains(named_fds_table(), u.path)) {
         ok = tern_error_fail(errp, "File descriptor named '%s' not found", u.path);
     }
-    if (u.kind == URI_UNIX && strlen(u.path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        ok = tern_error_fail(errp, "unix:%s: path too long", u.path);
-    }
     uri_clear(&u);
     return ok;
 }
@@ -152,31 +141,6 @@ bool transport_is_socket(int fd)
     int type;
     socklen_t len = sizeof(type);
     return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
-}
-
-static bool unix_addr(const char *path, struct sockaddr_un *sa, GError **errp)
-{
-    memset(sa, 0, sizeof(*sa));
-    sa->sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sa->sun_path)) {
-        return tern_error_fail(errp, "unix:%s: path too long", path);
-    }
-    strcpy(sa->sun_path, path);
-    return true;
-}
-
-static struct addrinfo *tcp_resolve(const Uri *u, bool passive, GError **errp)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
-    struct addrinfo *res = NULL;
-    const char *host = *u->host ? u->host : NULL;
-    int rc = getaddrinfo(host, u->port, &hints, &res);
-    if (rc != 0) {
-        tern_error_fail(errp, "address resolution failed for %s:%s: %s", u->host, u->port,
-                gai_strerror(rc));
-        return NULL;
-    }
-    return res;
 }
 
 /* Non-blocking connect that gives up when cancel_fd becomes readable. */
@@ -333,7 +297,7 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
     bool ok = false;
     switch (u.kind) {
     case URI_TCP: {
-        struct addrinfo *res = tcp_resolve(&u, false, errp);
+        struct addrinfo *res = sockaddr_resolve(&u.addr, false, errp);
         GError *last = NULL;
         for (struct addrinfo *a = res; a && out->fd < 0; a = a->ai_next) {
             g_clear_error(&last);
@@ -343,8 +307,9 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
         if (res) {
             freeaddrinfo(res);
             if (out->fd < 0) {
-                tern_error_fail(errp, "Failed to connect to '%s:%s': %s", u.host, u.port,
-                        last ? last->message : "no address");
+                g_autofree char *name = sockaddr_to_string(&u.addr);
+                tern_error_fail(errp, "Failed to connect to '%s': %s", name,
+                                last ? last->message : "no address");
             }
         }
         g_clear_error(&last);
@@ -354,13 +319,12 @@ bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **er
     case URI_UNIX: {
         struct sockaddr_un sa;
         GError *err = NULL;
-        if (unix_addr(u.path, &sa, errp)) {
-            out->fd = connect_cancellable(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa),
-                                          cancel_fd, &err);
-            if (out->fd < 0) {
-                tern_error_fail(errp, "Failed to connect to '%s': %s", u.path, err->message);
-                g_error_free(err);
-            }
+        sockaddr_unix(&u.addr, &sa);
+        out->fd =
+            connect_cancellable(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa), cancel_fd, &err);
+        if (out->fd < 0) {
+            tern_error_fail(errp, "Failed to connect to '%s': %s", u.addr.path, err->message);
+            g_error_free(err);
         }
         ok = out->fd >= 0;
         break;
@@ -432,25 +396,6 @@ static gboolean on_ready(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
-static int listen_on(int family, const struct sockaddr *sa, socklen_t len, GError **errp)
-{
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd < 0) {
-        tern_error_fail(errp, "socket: %s", g_strerror(errno));
-        return -1;
-    }
-    if (family != AF_UNIX) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    }
-    if (bind(fd, sa, len) < 0 || listen(fd, 1) < 0) {
-        tern_error_fail(errp, "%s", g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void *opaque,
                                     GError **errp)
 {
@@ -466,44 +411,31 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
     bool ok = false;
     GError *err = NULL;
     switch (u.kind) {
-    case URI_TCP: {
-        struct addrinfo *res = tcp_resolve(&u, true, errp);
-        for (struct addrinfo *a = res; a && l->fd < 0; a = a->ai_next) {
-            g_clear_error(&err);
-            l->fd = listen_on(a->ai_family, a->ai_addr, a->ai_addrlen, &err);
+    case URI_TCP:
+    case URI_UNIX:
+        if (u.kind == URI_UNIX) {
+            unlink(u.addr.path);
         }
-        if (res) {
-            freeaddrinfo(res);
-            if (l->fd < 0) {
-                tern_error_fail(errp, "Failed to bind socket %s:%s: %s", u.host, u.port,
-                        err ? err->message : "no address");
-            }
-        }
-        ok = l->fd >= 0;
-        break;
-    }
-    case URI_UNIX: {
-        struct sockaddr_un sa;
-        if (unix_addr(u.path, &sa, errp)) {
-            unlink(u.path);
-            l->fd = listen_on(AF_UNIX, (struct sockaddr *)&sa, sizeof(sa), &err);
-            if (l->fd < 0) {
-                tern_error_fail(errp, "Failed to bind socket to %s: %s", u.path, err->message);
-            } else {
-                l->unix_path = g_strdup(u.path);
-            }
+        l->fd = sockaddr_listen(&u.addr, 1, &err);
+        if (l->fd < 0) {
+            tern_error_fail(errp, "Failed to bind socket: %s", err->message);
+        } else {
+            g_unix_set_fd_nonblocking(l->fd, TRUE, NULL);
+            l->unix_path = g_strdup(u.addr.path);
         }
         ok = l->fd >= 0;
         break;
-    }
     case URI_FD: {
         int fd;
         if (g_ascii_isdigit(u.path[0])) {
-            char *end;
-            long n = strtol(u.path, &end, 10);
-            fd = (*end || n > INT32_MAX || fcntl((int)n, F_GETFD) < 0) ? -1 : (int)n;
-            if (fd < 0) {
-                tern_error_fail(errp, "fd:%s: not an open file descriptor", u.path);
+            guint64 n;
+            fd = -1;
+            if (!g_ascii_string_to_unsigned(u.path, 10, 0, G_MAXINT, &n, NULL)) {
+                tern_error_fail(errp, "fd:%s: not a file descriptor number", u.path);
+            } else if (inherited_fd_claim((int)n, errp)) {
+                fd = (int)n;
+            } else {
+                g_prefix_error(errp, "fd:%s: ", u.path);
             }
         } else {
             fd = transport_take_named_fd(u.path, errp);

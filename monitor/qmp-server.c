@@ -32,6 +32,7 @@
 #include "monitor/json-splitter.h"
 #include "options.h"
 #include "qmp-internal.h"
+#include "sockaddr.h"
 
 #define QMP_READ_CHUNK (64 * 1024)
 #define QMP_MAX_MESSAGE (16 * 1024 * 1024)
@@ -386,11 +387,20 @@ static void server_watch(QmpServer *srv)
     g_source_attach(srv->src, main_loop_context());
 }
 
-static bool listen_on(GSocket *sock, GSocketAddress *addr, GError **errp)
+/* A listening socket as a GSocket, which sessions are built on. */
+static GSocket *listen_on(const SockAddr *addr, GError **errp)
 {
+    int fd = sockaddr_listen(addr, QMP_LISTEN_BACKLOG, errp);
+    if (fd < 0) {
+        return NULL;
+    }
+    GSocket *sock = g_socket_new_from_fd(fd, errp);
+    if (!sock) {
+        close(fd);
+        return NULL;
+    }
     g_socket_set_blocking(sock, FALSE);
-    g_socket_set_listen_backlog(sock, QMP_LISTEN_BACKLOG);
-    return g_socket_bind(sock, addr, TRUE, errp) && g_socket_listen(sock, errp);
+    return sock;
 }
 
 /* A leftover socket file from a tern that died is removed; a live one is not stolen. */
@@ -421,73 +431,15 @@ static bool unix_path_free(const char *path, GError **errp)
     return true;
 }
 
-static GSocket *listen_unix(const char *path, GError **errp)
+static GSocket *listen_addr(const char *spec, GError **errp)
 {
-    if (!*path || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "a unix socket path must be 1 to %zu bytes long",
-                    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-        return NULL;
-    }
-    if (!unix_path_free(path, errp)) {
-        return NULL;
-    }
-    GError *err = NULL;
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_DEFAULT, &err);
-    GSocketAddress *addr = g_unix_socket_address_new(path);
-    if (!sock || !listen_on(sock, addr, &err)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "cannot listen on %s: %s",
-                    path, err->message);
-        g_error_free(err);
-        g_clear_object(&sock);
-    }
-    g_object_unref(addr);
-    return sock;
-}
-
-static GSocket *listen_tcp(const char *hostport, GError **errp)
-{
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || !colon[1]) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "expected tcp:HOST:PORT (HOST may be empty)");
-        return NULL;
-    }
-    char *host = g_strndup(hostport, colon - hostport);
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:4444 */
-        memmove(host, host + 1, strlen(host) - 2);
-        host[strlen(host) - 2] = '\0';
-    }
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+    SockAddr addr;
     GSocket *sock = NULL;
-    GError *err = NULL;
-    if (rc != 0) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "cannot resolve '%s': %s",
-                    hostport, gai_strerror(rc));
+    if (sockaddr_parse(spec, &addr, errp) &&
+        (!addr.is_unix || unix_path_free(addr.path, errp))) {
+        sock = listen_on(&addr, errp);
     }
-    for (struct addrinfo *ai = res; ai && !sock; ai = ai->ai_next) {
-        GSocketAddress *addr = g_socket_address_new_from_native(ai->ai_addr, ai->ai_addrlen);
-        g_clear_error(&err);
-        sock = addr ? g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
-                                   G_SOCKET_PROTOCOL_TCP, &err)
-                    : NULL;
-        if (sock && !listen_on(sock, addr, &err)) {
-            g_clear_object(&sock);
-        }
-        g_clear_object(&addr);
-    }
-    if (res && !sock) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "cannot listen on %s: %s",
-                    hostport, err ? err->message : "no usable address");
-    }
-    g_clear_error(&err);
-    if (res) {
-        freeaddrinfo(res);
-    }
-    g_free(host);
+    sockaddr_clear(&addr);
     return sock;
 }
 
@@ -541,7 +493,7 @@ bool qmp_server_add(const char *spec, GError **errp)
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "expected unix:PATH or tcp:HOST:PORT with server=on,wait=off");
     } else if (check_options(parts + 1, errp)) {
-        sock = is_unix ? listen_unix(addr + 5, errp) : listen_tcp(addr + 4, errp);
+        sock = listen_addr(addr, errp);
     }
     if (sock) {
         QmpServer *srv = g_new0(QmpServer, 1);

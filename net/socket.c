@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include "error.h"
 #include "main-loop.h"
+#include "inherited-fds.h"
 #include "net/net.h"
+#include "sockaddr.h"
 
 #define SOCKET_READ_CHUNK 65536
 #define SOCKET_OUT_MAX (256 * 1024) /* bytes waiting for the socket before we queue */
@@ -275,60 +277,21 @@ static const NetClientInfo socket_info = {
     .send_ready = socket_send_ready,
 };
 
-/* HOST:PORT, [V6HOST]:PORT or :PORT into getaddrinfo results. */
-static struct addrinfo *socket_resolve(const TernOpts *o, const char *key, const char *spec,
-                                       bool passive, GError **errp)
-{
-    const char *colon = strrchr(spec, ':');
-    if (!colon || !colon[1]) {
-        netdev_error(errp, o, "%s=%s: expected HOST:PORT", key, spec);
-        return NULL;
-    }
-    g_autofree char *host = g_strndup(spec, colon - spec);
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
-    if (rc) {
-        netdev_error(errp, o, "%s=%s: %s", key, spec, gai_strerror(rc));
-        return NULL;
-    }
-    return res;
-}
-
 static int socket_open(const TernOpts *o, const char *key, const char *spec, bool listening,
                        GError **errp)
 {
-    struct addrinfo *res = socket_resolve(o, key, spec, listening, errp);
-    int err = 0;
-    if (!res) {
-        return -1;
+    SockAddr addr;
+    GError *err = NULL;
+    int fd = -1;
+    if (sockaddr_parse_inet(spec, &addr, &err)) {
+        fd = listening ? sockaddr_listen(&addr, 1, &err) : sockaddr_connect(&addr, &err);
     }
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        if (listening) {
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        }
-        if (listening ? (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0)
-                      : connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            freeaddrinfo(res);
-            return fd;
-        }
-        err = errno;
-        close(fd);
+    if (fd < 0) {
+        netdev_error(errp, o, "%s=%s: %s", key, spec, err->message);
+        g_error_free(err);
     }
-    freeaddrinfo(res);
-    netdev_error(errp, o, "%s=%s: %s", key, spec, g_strerror(err));
-    return -1;
+    sockaddr_clear(&addr);
+    return fd;
 }
 
 static bool socket_create(const TernOpts *o, GError **errp)
@@ -358,12 +321,15 @@ static bool socket_create(const TernOpts *o, GError **errp)
         guint64 n;
         int type = 0;
         socklen_t tl = sizeof(type);
+        g_autoptr(GError) err = NULL;
         if (!g_ascii_string_to_unsigned(fdstr, 10, 0, G_MAXINT, &n, NULL) ||
             fcntl((int)n, F_GETFD) < 0) {
             netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
         } else if (getsockopt((int)n, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
                    (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)) {
             netdev_error(errp, o, "fd=%s is not a stream or datagram socket", fdstr);
+        } else if (!inherited_fd_claim((int)n, &err)) {
+            netdev_error(errp, o, "fd=%s: %s", fdstr, err->message);
         } else {
             fd = (int)n;
             s->stream = type == SOCK_STREAM;

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "error.h"
+#include "inherited-fds.h"
 #include "main-loop.h"
 #include "net/net.h"
 
@@ -242,12 +243,18 @@ static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GErr
         fcntl((int)n, F_GETFD) < 0) {
         return netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
     }
+    g_autoptr(GError) err = NULL;
+    if (!inherited_fd_claim((int)n, &err)) {
+        return netdev_error(errp, o, "fd=%s: %s", fdstr, err->message);
+    }
     struct ifreq ifr = {0};
     if (ioctl((int)n, TUNGETIFF, &ifr) < 0) {
+        inherited_fd_release((int)n);
         return netdev_error(errp, o, "fd=%s is not a tap device (TUNGETIFF: %s)", fdstr,
                             g_strerror(errno));
     }
     if (!(ifr.ifr_flags & IFF_TAP)) {
+        inherited_fd_release((int)n);
         return netdev_error(errp, o, "fd=%s is a tun device, not a tap", fdstr);
     }
     s->fd = (int)n;

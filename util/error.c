@@ -1,6 +1,7 @@
 /* error.c: the tern error domain and the one place errors reach the user's terminal. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "error.h"
 
 G_DEFINE_QUARK(tern-error-quark, tern_error)
@@ -31,12 +32,33 @@ bool tern_error_fail(GError **errp, const char *fmt, ...)
     return false;
 }
 
+/* Messages quote what users, streams and guests wrote; a control character in there
+ * must not start a line of its own (a forged log line) or reach the terminal as an
+ * escape sequence. A message is one line: everything below 0x20, and DEL, is shown as a
+ * C escape. */
+static void put_escaped(const char *msg, FILE *out)
+{
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        static const char named[] = "\n\r\t";
+        const char *at = strchr(named, *p);
+        if (at) {
+            fputc('\\', out);
+            fputc("nrt"[at - named], out);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\x%02x", *p);
+        } else {
+            fputc(*p, out);
+        }
+    }
+}
+
 void tern_error_report(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tern: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    fputs("tern: ", stderr);
+    put_escaped(msg, stderr);
+    fputc('\n', stderr);
 }

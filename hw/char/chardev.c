@@ -17,6 +17,7 @@
 #include "hw/char/chardev.h"
 #include "main-loop.h"
 #include "options.h"
+#include "sockaddr.h"
 
 typedef enum { CHR_NULL, CHR_STDIO, CHR_FILE, CHR_UNIX_CLIENT, CHR_UNIX_SERVER } ChardevKind;
 
@@ -126,15 +127,12 @@ static void chr_listen_start(Chardev *chr)
     g_source_attach(chr->listen_src, main_loop_context());
 }
 
-static bool unix_addr(struct sockaddr_un *sa, const char *path, const char *option,
-                      const char *spec, GError **errp)
+/* An error from sockaddr.c, as "-serial unix:...: why". */
+static bool chr_fail_with(GError **errp, const char *option, const char *spec, GError *err)
 {
-    *sa = (struct sockaddr_un){.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa->sun_path)) {
-        return chr_fail(errp, option, spec, ENAMETOOLONG, "socket path");
-    }
-    strcpy(sa->sun_path, path);
-    return true;
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s %s: %s", option, spec, err->message);
+    g_error_free(err);
+    return false;
 }
 
 static bool chr_open_unix(Chardev *chr, const char *option, const char *spec, GError **errp)
@@ -143,7 +141,7 @@ static bool chr_open_unix(Chardev *chr, const char *option, const char *spec, GE
     TernOpts *o = opts_parse(option, spec + strlen("unix:"), "path", &err);
     static const char *const known[] = {"server", "wait", NULL};
     bool server, wait, ok = false;
-    struct sockaddr_un sa;
+    SockAddr sa = {0};
     if (!o || !opts_check_keys(o, known, &err) ||
         !opts_get_bool(o, "server", false, &server, &err) ||
         !opts_get_bool(o, "wait", true, &wait, &err)) {
@@ -151,40 +149,27 @@ static bool chr_open_unix(Chardev *chr, const char *option, const char *spec, GE
         goto out;
     }
     const char *path = o->driver; /* the implied first value */
-    if (!path || !*path) {
-        chr_fail(errp, option, spec, EINVAL, "socket path");
-        goto out;
-    }
-    if (!unix_addr(&sa, path, option, spec, errp)) {
-        goto out;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        chr_fail(errp, option, spec, errno, "socket");
+    if (!sockaddr_parse_unix(path ? path : "", &sa, &err)) {
+        chr_fail_with(errp, option, spec, g_steal_pointer(&err));
         goto out;
     }
     if (!server) {
         chr->kind = CHR_UNIX_CLIENT;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            chr_fail(errp, option, spec, errno, "connect");
-            close(fd);
-            goto out;
-        }
-        chr->in_fd = chr->out_fd = fd;
-        ok = true;
+        chr->in_fd = chr->out_fd = sockaddr_connect(&sa, &err);
+        ok = chr->in_fd >= 0 || chr_fail_with(errp, option, spec, g_steal_pointer(&err));
         goto out;
     }
     chr->kind = CHR_UNIX_SERVER;
-    chr->listen_fd = fd;
     unlink(path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-        chr_fail(errp, option, spec, errno, "listen");
+    chr->listen_fd = sockaddr_listen(&sa, 1, &err);
+    if (chr->listen_fd < 0) {
+        chr_fail_with(errp, option, spec, g_steal_pointer(&err));
         goto out;
     }
     chr->path = g_strdup(path);
     if (wait) {
         fprintf(stderr, "tern: %s: waiting for a connection on %s\n", option, path);
-        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        int c = accept4(chr->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (c < 0) {
             chr_fail(errp, option, spec, errno, "accept");
             goto out;
@@ -195,6 +180,7 @@ static bool chr_open_unix(Chardev *chr, const char *option, const char *spec, GE
     }
     ok = true;
 out:
+    sockaddr_clear(&sa);
     if (o) {
         opts_free(o);
     }

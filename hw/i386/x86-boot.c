@@ -7,7 +7,10 @@
  * Layout and choices: docs/x86-boot.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "accel/kvm.h"
 #include "error.h"
 #include "hw/i386/pc.h"
@@ -211,13 +214,55 @@ static uint64_t low_ram_end(void)
     return n && blocks[0].gpa == 0 ? blocks[0].size : 0;
 }
 
+/*
+ * The whole of a -kernel or -initrd file, which must be a regular file no larger than
+ * the guest's low RAM. It is sized before it is read: /dev/zero would be read until
+ * tern's memory ran out, and a FIFO would block start-up (opened non-blocking, it is
+ * refused at once instead).
+ */
+static bool read_image(const char *option, const char *path, char **data, gsize *len,
+                       GError **errp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    bool ok = false;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        tern_error_fail(errp, "%s %s: %s", option, path, g_strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        tern_error_fail(errp, "%s %s: not a regular file", option, path);
+    } else if ((uint64_t)st.st_size > low_ram_end()) {
+        tern_error_fail(errp,
+                        "%s %s: %" G_GUINT64_FORMAT
+                        " MiB do not fit in the guest's %" G_GUINT64_FORMAT
+                        " MiB of RAM below 4 GiB",
+                        option, path, (uint64_t)st.st_size >> 20, low_ram_end() >> 20);
+    } else {
+        *len = st.st_size;
+        *data = g_malloc(*len + 1);
+        ssize_t n = 0;
+        for (gsize got = 0; got < *len; got += n) {
+            n = read(fd, *data + got, *len - got);
+            if (n <= 0) { /* the file shrank under us, or failed */
+                tern_error_fail(errp, "%s %s: %s", option, path,
+                                n < 0 ? g_strerror(errno) : "changed while being read");
+                g_clear_pointer(data, g_free);
+                break;
+            }
+        }
+        ok = *data != NULL;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
 static bool load_initrd(TernConfig *c, const BzImage *k, uint8_t *bp, GError **errp)
 {
     g_autofree char *data = NULL;
     gsize len;
-    g_autoptr(GError) err = NULL;
-    if (!g_file_get_contents(c->initrd, &data, &len, &err)) {
-        return tern_error_fail(errp, "-initrd: %s", err->message);
+    if (!read_image("-initrd", c->initrd, &data, &len, errp)) {
+        return false;
     }
     uint64_t max = get32(bp + HDR_INITRD_ADDR_MAX);
     uint64_t top = MIN(low_ram_end(), max + 1);
@@ -263,10 +308,9 @@ bool x86_load_linux(TernConfig *c, GError **errp)
         return tern_error_fail(errp, "-kernel is required: tern has no firmware and boots a Linux "
                                "bzImage directly");
     }
-    g_autoptr(GError) err = NULL;
     BzImage k = {.path = c->kernel};
-    if (!g_file_get_contents(c->kernel, (char **)&k.data, &k.len, &err)) {
-        return tern_error_fail(errp, "-kernel: %s", err->message);
+    if (!read_image("-kernel", c->kernel, (char **)&k.data, &k.len, errp)) {
+        return false;
     }
     bool ok = false;
     uint8_t bp[BP_SIZE] = {0};

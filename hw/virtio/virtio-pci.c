@@ -482,6 +482,7 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, const char *name,
         !proxy_add_cap(p, VIRTIO_PCI_CAP_NOTIFY_CFG, 20, VIRTIO_PCI_NOTIFY_OFFSET,
                        VIRTIO_PCI_REGION_SIZE, &notify, errp) ||
         !proxy_add_cap(p, VIRTIO_PCI_CAP_PCI_CFG, 20, 0, 0, &p->cfg_cap, errp)) {
+        msix_uninit(d); /* the caller frees the device, not what MSI-X allocated */
         return false;
     }
     pci_set_long(d->config + notify + VIRTIO_PCI_NOTIFY_CAP_MULT, VIRTIO_PCI_NOTIFY_MULTIPLIER);
@@ -490,7 +491,11 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, const char *name,
     d->config[c + VIRTIO_PCI_CAP_BAR] = 0;
     d->wmask[c + VIRTIO_PCI_CAP_BAR] = 0xff;
     memset(d->wmask + c + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
-    return pci_bus_add_device(d, slot, errp);
+    if (!pci_bus_add_device(d, slot, errp)) {
+        msix_uninit(d);
+        return false;
+    }
+    return true;
 }
 
 void virtio_pci_unrealize(VirtIOPCIProxy *p)

@@ -56,12 +56,20 @@ typedef struct {
 static const BadLine bad_lines[] = {
     {"-frobnicate", "tern: -frobnicate: unknown or unsupported option (see tern -help)"},
     {"-m 7X", "tern: -m: invalid size '7X' (use e.g. 256, 256M or 1G)"},
-    {"-machine none -device no-such-device", "tern: -device no-such-device: driver not supported"},
+    {"-machine none -device no-such-device",
+     "tern: -device no-such-device: driver not supported"},
     {"-machine none -netdev user,id=u", "tern: -netdev user: backend type not supported"},
     {"-accel tcg", "tern: -accel: accelerator 'tcg' is not supported"},
-    {"-machine none -kernel /nonexistent", "tern: -kernel: machine 'none' cannot boot a kernel"},
+    {"-machine none -kernel /nonexistent",
+     "tern: -kernel: machine 'none' cannot boot a kernel"},
     {"-machine none -qmp unix:/nonexistent-dir/x.qmp,server=on,wait=off", "tern: -qmp unix:"},
     {"-machine none -pidfile /nonexistent-dir/pid", "tern: -pidfile: "},
+    /* Control characters from the command line are shown escaped: a newline must not
+     * start a line of its own (a forged log line), nor an escape sequence reach the
+     * terminal. */
+    {"-m 7\ntern:forged\x1b[31m\t\x7f",
+     "tern: -m: invalid size '7\\ntern:forged\\x1b[31m\\t\\x7f'"},
+    {"-accel kvm\r", "tern: -accel: unknown accelerator 'kvm\\r'"},
 };
 
 static void test_bad_line(gconstpointer data)

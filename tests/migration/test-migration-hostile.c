@@ -10,6 +10,7 @@
  * Stream layout: docs/migration-stream.md.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "../lib/libqtest.h"
@@ -163,12 +164,73 @@ static void test_incoming_failures_leak_nothing(void)
     qtest_quit(dst);
 }
 
+/* Descriptors tern has open, 3 and up, that it opened itself (tern_proc passes none). */
+static GArray *own_fds(TernProc *p, bool sockets_only)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)tern_proc_pid(p));
+    GDir *d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    GArray *fds = g_array_new(FALSE, FALSE, sizeof(int));
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        int fd = atoi(name);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *target = g_file_read_link(path, NULL);
+        if (fd > 2 && target && (!sockets_only || g_str_has_prefix(target, "socket:"))) {
+            g_array_append_val(fds, fd);
+        }
+    }
+    g_dir_close(d);
+    return fds;
+}
+
+/* fd:N names only a descriptor tern was started with, never one of its own (the QMP
+ * listener, a client's socket, an eventfd). */
+static void test_incoming_fd_own(void)
+{
+    QTestState *dst = qtest_init("-m 16 -incoming defer");
+    QmpClient *c = qtest_qmp(dst);
+    g_autoptr(GArray) fds = own_fds(qtest_proc(dst), false);
+    g_assert_cmpuint(fds->len, >, 0);
+    for (guint i = 0; i < fds->len; i++) {
+        qmp_assert_error(c, "GenericError", "was not passed to tern",
+                         "{'execute': 'migrate-incoming', 'arguments': {'uri': 'fd:%d'}}",
+                         g_array_index(fds, int, i));
+    }
+    qtest_quit(dst);
+}
+
+/* The same for -netdev socket,fd=N: the QMP listener is opened before netdevs, so a
+ * second tern started alike has it under the same number. */
+static void test_netdev_fd_own(void)
+{
+    QTestState *first = qtest_init("-m 16");
+    g_autoptr(GArray) fds = own_fds(qtest_proc(first), true);
+    qtest_quit(first);
+    g_assert_cmpuint(fds->len, >, 0);
+    unsigned refused = 0;
+    for (guint i = 0; i < fds->len; i++) {
+        int fd = g_array_index(fds, int, i);
+        g_autofree char *args = g_strdup_printf("-m 16 -netdev socket,id=n0,fd=%d -S", fd);
+        g_autofree char *err = qtest_init_fail(args);
+        /* Sockets opened after the netdevs (the qtest connection) are not open yet. */
+        if (strstr(err, "was not passed to tern")) {
+            refused++;
+        } else if (!strstr(err, "is not an open file descriptor")) {
+            g_error("-netdev socket,fd=%d (a descriptor of tern's own): %s", fd, err);
+        }
+    }
+    g_assert_cmpuint(refused, >, 0); /* the QMP listener at least */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
     g_test_add_func("/migration-hostile/cmos/index", test_cmos_index);
     g_test_add_func("/migration-hostile/serial/fifo", test_serial_fifo);
+    g_test_add_func("/migration-hostile/incoming-fd-own", test_incoming_fd_own);
+    g_test_add_func("/migration-hostile/netdev-fd-own", test_netdev_fd_own);
     g_test_add_func("/migration-hostile/incoming-failures-leak-nothing",
                     test_incoming_failures_leak_nothing);
     int rc = g_test_run();

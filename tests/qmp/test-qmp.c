@@ -491,7 +491,9 @@ static void test_server_options(void)
     refused("unix:%s,server=on,wait=off,mode=fast", "unknown option 'mode'");
     refused("unix:%s,server=maybe,wait=off", "'server' must be on or off");
     refused("udp:%s,server=on,wait=off", "unix:PATH");
-    refused("tcp:%s,server=on,wait=off", "expected tcp:HOST:PORT");
+    refused("tcp:%s,server=on,wait=off", "expected HOST:PORT");
+    refused("tcp:127.0.0.1:99999,server=on,wait=off",
+            "port '99999' is not a number from 0 to 65535");
     refused("tcp:no-such-host.invalid:4444,server=on,wait=off", "cannot resolve");
     g_autofree char *long_path = g_strdup_printf("unix:/tmp/%0200d,server=on,wait=off", 0);
     refused(long_path, "a unix socket path must be 1 to 107 bytes long");

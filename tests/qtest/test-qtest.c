@@ -111,6 +111,10 @@ static void test_unmapped_and_edges(void)
     g_assert_cmphex(qtest_readq(s, 0x100000000ULL), ==, UINT64_MAX);
     g_assert_cmphex(qtest_readq(s, UINT64_MAX - 3), ==, UINT64_MAX);
     qtest_writeq(s, UINT64_MAX - 3, 0);
+    /* memset across the top of the address space stops there: nothing wraps to 0. */
+    qtest_writel(s, 0, 0x600df00d);
+    assert_reply(s, "memset 0xfffffffffffff000 0x2000 0xaa", "OK");
+    g_assert_cmphex(qtest_readl(s, 0), ==, 0x600df00d);
     /* An access straddling the end of RAM: RAM bytes, then all ones. */
     uint64_t end = 128ULL << 20;
     qtest_writel(s, end - 2, 0x12345678);

@@ -6,6 +6,7 @@
  * relies on), and the refusals with their messages.
  */
 #include <string.h>
+#include <sys/stat.h>
 #include "hw/i386/pc.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
@@ -284,6 +285,23 @@ static void test_refusals(void)
     expect_refusal(config(old, NULL, NULL), "too old");
     expect_refusal(config(tiny_cmdline, NULL, "console=ttyS0"), "at most 8");
     expect_refusal(config(kernel, huge, NULL), "-m");
+    /* Sized before read: no endless device, no FIFO that blocks start-up, nothing
+     * larger than the guest's RAM. */
+    expect_refusal(config("/dev/zero", NULL, NULL), "-kernel /dev/zero: not a regular file");
+    expect_refusal(config(kernel, "/dev/zero", NULL), "-initrd /dev/zero: not a regular file");
+    g_autofree char *dir = g_dir_make_tmp("tern-boot-XXXXXX", NULL);
+    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_autofree char *fifo_msg = g_strdup_printf("-kernel %s: not a regular file", fifo);
+    expect_refusal(config(fifo, NULL, NULL), fifo_msg);
+    g_autofree char *fifo_initrd = g_strdup_printf("-initrd %s: not a regular file", fifo);
+    expect_refusal(config(kernel, fifo, NULL), fifo_initrd);
+    unlink(fifo);
+    rmdir(dir);
+    g_autofree char *sparse = make_file(0, "sparse");
+    g_assert_cmpint(truncate(sparse, 1ULL << 40), ==, 0);
+    expect_refusal(config(sparse, NULL, NULL), "do not fit in the guest's");
+    unlink(sparse);
     unlink(not_bz);
     unlink(old);
     unlink(tiny_cmdline);
