@@ -2,7 +2,8 @@
  * test-migration-bounds.c: how long a source waits, with its VM stopped, for a peer that
  * does not answer: the `x-verdict-timeout` parameter (a destination that reads the whole
  * stream and never answers, or answers half), and an `exec:` command that ignores SIGTERM
- * (migrate_cancel, quit, and one that never exits after the end of the stream).
+ * (migrate_cancel, quit on either side, and one that never exits after the end of the
+ * stream).
  * Each tern is started through libqtest / tern-proc, which kill and reap it by PID; the
  * exec: commands are tern's children and end with it.
  */
@@ -118,6 +119,17 @@ static void test_half_answer(void)
     silent_peer(true);
 }
 
+/* Wait until s's STUBBORN command ignores SIGTERM. */
+static void wait_stubborn(QTestState *s)
+{
+    g_autofree char *flag = tern_proc_path(qtest_proc(s), "stubborn");
+    gint64 deadline = now_ms() + MIG_WAIT_MS;
+    while (!g_file_test(flag, G_FILE_TEST_EXISTS)) {
+        g_assert_cmpint(now_ms(), <, deadline);
+        g_usleep(5000);
+    }
+}
+
 /* Migrate to a STUBBORN exec: command; returns once it ignores SIGTERM. */
 static void migrate_exec(QTestState *s, const char *cmd)
 {
@@ -130,11 +142,21 @@ static void migrate_exec(QTestState *s, const char *cmd)
     g_autoptr(JsonObject) r = qmp_client_request(qtest_qmp(s), req, &err);
     g_assert_no_error(err);
     g_assert_true(json_object_has_member(r, "return"));
-    gint64 deadline = now_ms() + MIG_WAIT_MS;
-    while (!g_file_test(flag, G_FILE_TEST_EXISTS)) {
-        g_assert_cmpint(now_ms(), <, deadline);
-        g_usleep(5000);
-    }
+    wait_stubborn(s);
+}
+
+/* QMP quit: tern exits (status 0) within the bound. */
+static void quit_within_bound(QTestState *s)
+{
+    gint64 t0 = now_ms();
+    GError *err = NULL;
+    g_autoptr(JsonObject) r = qmp_client_request(qtest_qmp(s), "{\"execute\": \"quit\"}", &err);
+    g_clear_error(&err); /* the reply may or may not make it before the exit */
+    int code = -1;
+    g_assert_true(tern_proc_wait(qtest_proc(s), SLACK_MS, &code));
+    g_test_message("quit in %" G_GINT64_FORMAT " ms", now_ms() - t0);
+    g_assert_cmpint(code, ==, 0);
+    qtest_kill(s);
 }
 
 /* migrate_cancel ends the migration within the bound; the source runs again. */
@@ -167,18 +189,19 @@ static void test_exec_cancel(void)
 static void test_exec_quit(void)
 {
     QTestState *src = start_src();
-    QmpClient *sq = qtest_qmp(src);
     migrate_exec(src, STUBBORN LINGER);
-    mig_wait_status(sq, "active");
-    gint64 t0 = now_ms();
-    GError *err = NULL;
-    g_autoptr(JsonObject) r = qmp_client_request(sq, "{\"execute\": \"quit\"}", &err);
-    g_clear_error(&err); /* the reply may or may not make it before the exit */
-    int code = -1;
-    g_assert_true(tern_proc_wait(qtest_proc(src), SLACK_MS, &code));
-    g_test_message("quit in %" G_GINT64_FORMAT " ms", now_ms() - t0);
-    g_assert_cmpint(code, ==, 0);
-    qtest_kill(src);
+    mig_wait_status(qtest_qmp(src), "active");
+    quit_within_bound(src);
+}
+
+/* A destination reading from such a command, which sends nothing: quit, likewise. */
+static void test_exec_incoming_quit(void)
+{
+    QTestState *dst =
+        qtest_initf("-machine none -m %d -incoming \"exec:" STUBBORN LINGER "\"", RAM_MB);
+    wait_stubborn(dst);
+    mig_assert_runstate(qtest_qmp(dst), "inmigrate");
+    quit_within_bound(dst);
 }
 
 /*
@@ -216,6 +239,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/bounds/half-answer", test_half_answer);
     g_test_add_func("/migration/bounds/exec-cancel", test_exec_cancel);
     g_test_add_func("/migration/bounds/exec-quit", test_exec_quit);
+    g_test_add_func("/migration/bounds/exec-incoming-quit", test_exec_incoming_quit);
     g_test_add_func("/migration/bounds/exec-lingers", test_exec_lingers);
     return g_test_run();
 }
