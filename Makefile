@@ -29,6 +29,7 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test-*.c tests/blackbox/test-*.c tests/qmp/test-*.c tests/qtest/test-*.c tests/migration/test-*.c)
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+SANDBOX_OFF_TEST := $(BUILD)/tests/unit/test-sandbox-off
 
 .PHONY: all check demo bench docs clean distclean
 all: $(BUILD)/tern
@@ -50,7 +51,16 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 $(BUILD)/tern: $(BUILD)/vl.o $(TERN_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(TEST_BINS): %: %.o $(TESTLIB_OBJS) $(TERN_OBJS)
+$(filter-out $(SANDBOX_OFF_TEST),$(TEST_BINS)): %: %.o $(TESTLIB_OBJS) $(TERN_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The build without libseccomp, for the test of its refusal: util/sandbox.c again, with
+# CONFIG_SECCOMP undefined, in place of the real one.
+$(BUILD)/util/sandbox-off.o: util/sandbox.c config.mak
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -UCONFIG_SECCOMP -c -o $@ $<
+$(SANDBOX_OFF_TEST): %: %.o $(TESTLIB_OBJS) $(filter-out $(BUILD)/util/sandbox.o,$(TERN_OBJS)) \
+		$(BUILD)/util/sandbox-off.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, linked like the tests.

@@ -17,6 +17,7 @@
 #include "main-loop.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "sandbox.h"
 
 typedef enum { URI_TCP, URI_UNIX, URI_FD, URI_EXEC } UriKind;
 
@@ -140,6 +141,11 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp)
     }
     if (u.kind == URI_UNIX && strlen(u.path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         ok = tern_error_fail(errp, "unix:%s: path too long", u.path);
+    }
+    /* The filter would kill tern at the fork: say so instead (QEMU just dies). */
+    if (u.kind == URI_EXEC && sandbox_denies(SANDBOX_SPAWN)) {
+        ok = tern_error_fail(errp, "exec: migration starts a process, which -sandbox "
+                                   "spawn=deny forbids (use tcp:, unix: or fd:)");
     }
     uri_clear(&u);
     return ok;
