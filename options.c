@@ -7,6 +7,7 @@
 #include <string.h>
 #include "error.h"
 #include "options.h"
+#include "sandbox.h"
 
 #define MAX_SMP 64
 
@@ -225,6 +226,36 @@ bool opts_check_keys(const TernOpts *o, const char *const *known, GError **errp)
     return true;
 }
 
+bool opts_check_params(const TernOpts *o, const OptionParam *params, GError **errp)
+{
+    g_autoptr(GPtrArray) known = g_ptr_array_new();
+    for (const OptionParam *p = params + 1; p->name; p++) {
+        g_ptr_array_add(known, (char *)p->name);
+    }
+    g_ptr_array_add(known, NULL);
+    return opts_check_keys(o, (const char *const *)known->pdata, errp);
+}
+
+/* The key=value options: their implied key first, then what the parser accepts. */
+static const OptionParam name_params[] = {
+    {"guest", "string"}, {"debug-threads", "boolean"}, {"process", "string"}, {NULL}};
+static const OptionParam smp_params[] = {
+    {"cpus", "number"},  {"sockets", "number"}, {"cores", "number"}, {"threads", "number"},
+    {"maxcpus", "number"}, {"dies", "number"},  {NULL}};
+static const OptionParam machine_params[] = {{"type", "string"}, {"accel", "string"}, {NULL}};
+
+size_t options_param_lists(const OptionParamList **lists)
+{
+    static const OptionParamList all[] = {
+        {"name", name_params},
+        {"smp-opts", smp_params}, /* QEMU's name for -smp's list */
+        {"machine", machine_params},
+        {"sandbox", sandbox_params}, /* last: only in a build that has it */
+    };
+    *lists = all;
+    return G_N_ELEMENTS(all) - !sandbox_available();
+}
+
 TernConfig *config_new(void)
 {
     TernConfig *c = g_new0(TernConfig, 1);
@@ -289,13 +320,12 @@ static bool set_string(char **slot, const char *arg)
 static bool opt_name(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
     g_autoptr(GError) err = NULL;
-    TernOpts *o = opts_parse("-name", arg, "guest", &err);
+    TernOpts *o = opts_parse("-name", arg, name_params[0].name, &err);
     if (!o) {
         g_propagate_error(errp, g_steal_pointer(&err));
         return false;
     }
-    static const char *const known[] = {"debug-threads", "process", NULL};
-    bool ok = opts_check_keys(o, known, errp);
+    bool ok = opts_check_params(o, name_params, errp);
     if (ok) {
         set_string(&c->name, o->driver);
     }
@@ -327,13 +357,12 @@ static bool opt_m(TernConfig *c, const char *opt, const char *arg, GError **errp
 
 static bool opt_smp(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
-    TernOpts *o = opts_parse("-smp", arg, "cpus", errp);
+    TernOpts *o = opts_parse("-smp", arg, smp_params[0].name, errp);
     if (!o) {
         return false;
     }
-    static const char *const known[] = {"sockets", "cores", "threads", "maxcpus", "dies", NULL};
     uint64_t cpus = 0, sockets, cores, threads, dies, maxcpus;
-    bool ok = opts_check_keys(o, known, errp) &&
+    bool ok = opts_check_params(o, smp_params, errp) &&
               opts_get_uint(o, "sockets", 1, MAX_SMP, &sockets, errp) &&
               opts_get_uint(o, "dies", 1, MAX_SMP, &dies, errp) &&
               opts_get_uint(o, "cores", 1, MAX_SMP, &cores, errp) &&
@@ -387,12 +416,11 @@ static bool accel_from_name(TernConfig *c, const char *opt, const char *name, GE
 
 static bool opt_machine(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
-    TernOpts *o = opts_parse("-machine", arg, "type", errp);
+    TernOpts *o = opts_parse("-machine", arg, machine_params[0].name, errp);
     if (!o) {
         return false;
     }
-    static const char *const known[] = {"accel", NULL};
-    bool ok = opts_check_keys(o, known, errp);
+    bool ok = opts_check_params(o, machine_params, errp);
     if (ok && o->driver) {
         if (strcmp(o->driver, "pc") == 0 || g_str_has_prefix(o->driver, "pc-i440fx-")) {
             set_string(&c->machine, "pc");
@@ -576,6 +604,11 @@ static bool opt_qtest_log(TernConfig *c, const char *opt, const char *arg, GErro
     return set_string(&c->qtest_log, arg);
 }
 
+static bool opt_sandbox(TernConfig *c, const char *opt, const char *arg, GError **errp)
+{
+    return sandbox_parse(arg, &c->sandbox, errp);
+}
+
 static const OptionDef option_defs[] = {
     {"version", false, NULL, "print the version and exit"},
     {"help", false, NULL, "print this help and exit"},
@@ -603,6 +636,8 @@ static const OptionDef option_defs[] = {
     {"D", true, opt_D, "LOGFILE  write the log to LOGFILE"},
     {"qtest", true, opt_qtest, "unix:PATH|stdio  qtest protocol channel (tests)"},
     {"qtest-log", true, opt_qtest_log, "FILE  log the qtest protocol"},
+    {"sandbox", true, opt_sandbox,
+     "on|off[,obsolete=,elevateprivileges=,spawn=,resourcecontrol=allow|deny]  seccomp"},
 };
 
 static void print_help(FILE *out)

@@ -18,6 +18,7 @@
 #include "net/net.h"
 #include "options.h"
 #include "runstate.h"
+#include "sandbox.h"
 
 static FILE *log_file;
 
@@ -112,7 +113,10 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);
-    if (vl_start(c, &err)) {
+    /* The sandbox goes on once everything is set up (sockets bound, devices and vCPU
+     * threads made, the kernel loaded), before anything from outside is served. */
+    sandbox_configure(c->sandbox);
+    if (vl_start(c, &err) && sandbox_install(&err)) {
         rc = main_loop_run();
     } else {
         tern_error_report("%s", err->message);

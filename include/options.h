@@ -32,6 +32,23 @@ bool opts_get_uint(const TernOpts *o, const char *key, uint64_t def, uint64_t ma
                    uint64_t *out, GError **errp);
 /* Fail on any key not in the NULL-terminated `known` list. */
 bool opts_check_keys(const TernOpts *o, const char *const *known, GError **errp);
+/* A key=value parameter of an option, with QEMU's type name for it ("string",
+ * "boolean", "number", "size"); lists end with {NULL}. The first entry of an option's
+ * list is its implied key (`-smp 4` is cpus=4). */
+typedef struct {
+    const char *name;
+    const char *type;
+} OptionParam;
+typedef struct {
+    const char *option; /* without the dash */
+    const OptionParam *params;
+} OptionParamList;
+/* The options that take key=value parameters, as the parsers check them: what
+ * query-command-line-options reports. Returns the count. */
+size_t options_param_lists(const OptionParamList **lists);
+/* Check `o`'s keys against `params` (the implied key excluded). */
+bool opts_check_params(const TernOpts *o, const OptionParam *params, GError **errp);
+
 /* "on/off/yes/no/true/false" */
 bool parse_bool(const char *s, bool *out);
 /* "256", "256M", "1G", "512k", "2T"; a bare number is `default_unit` bytes. */
@@ -63,6 +80,7 @@ typedef struct {
     char *logfile;
     char *qtest;     /* -qtest chardev spec */
     char *qtest_log; /* -qtest-log FILE */
+    unsigned sandbox; /* -sandbox: SANDBOX_* groups to deny, 0 for none */
 } TernConfig;
 
 typedef enum {

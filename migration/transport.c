@@ -18,6 +18,7 @@
 #include "main-loop.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "sandbox.h"
 #include "sockaddr.h"
 
 typedef enum { URI_TCP, URI_UNIX, URI_FD, URI_EXEC } UriKind;
@@ -129,6 +130,11 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp)
     if (u.kind == URI_FD && !(incoming && g_ascii_isdigit(u.path[0])) &&
         !g_hash_table_contains(named_fds_table(), u.path)) {
         ok = tern_error_fail(errp, "File descriptor named '%s' not found", u.path);
+    }
+    /* The filter would kill tern at the fork: say so instead (QEMU just dies). */
+    if (u.kind == URI_EXEC && sandbox_denies(SANDBOX_SPAWN)) {
+        ok = tern_error_fail(errp, "exec: migration starts a process, which -sandbox "
+                                   "spawn=deny forbids (use tcp:, unix: or fd:)");
     }
     uri_clear(&u);
     return ok;

@@ -3,7 +3,8 @@
 #
 # Every GTest binary under $BUILD/tests runs with --tap; executable scripts named
 # tests/functional/*.sh print TAP too (they run the real-guest tests, in the lab when the
-# host's KVM cannot boot Linux). A binary that dies without reporting counts as a failure.
+# host's KVM cannot boot Linux); the fuzz targets in $FUZZ_BUILD get a short run each
+# (FUZZ_CHECK_SECONDS) and replay their regression inputs (tests/fuzz/run-fuzz.sh). A binary that dies without reporting counts as a failure.
 # Under SANITIZE=1 every process (tests and the tern binaries they start) logs sanitizer
 # reports into one directory; any report there fails the run.
 set -u
@@ -65,6 +66,11 @@ for t in $(find "$BUILD/tests" -type f -name 'test-*' ! -name '*.o' ! -name '*.d
     [ -x "$t" ] || continue
     run_tap "${t#$BUILD/}" "$t" --tap
 done
+
+if [ -n "${FUZZ_BUILD:-}" ]; then
+    FUZZ_BUILD=$FUZZ_BUILD run_tap tests/fuzz/run-fuzz.sh tests/fuzz/run-fuzz.sh \
+        "${FUZZ_CHECK_SECONDS:-6}"
+fi
 
 for t in tests/functional/*.sh; do
     [ -x "$t" ] || continue
