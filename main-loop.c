@@ -6,6 +6,7 @@
  * get it exactly when the main loop is idle (QEMU's BQL scheme). Timers live in a small
  * list per clock; one GSource wakes the loop at the earliest deadline.
  */
+#include <poll.h>
 #include <time.h>
 #include "main-loop.h"
 
@@ -67,7 +68,7 @@ int64_t clock_get_ns(TernClockType type)
     }
     g_mutex_lock(&ml.clock_lock);
     int64_t v = (ml.virt_running && !ml.virt_manual) ? monotonic_ns() + ml.virt_offset_ns
-                                                      : ml.virt_frozen_ns;
+                                                     : ml.virt_frozen_ns;
     g_mutex_unlock(&ml.clock_lock);
     return v;
 }
@@ -126,8 +127,8 @@ static bool virtual_clock_ticks(void)
     return ml.virt_running && !ml.virt_manual;
 }
 
-/* Milliseconds until the earliest deadline the loop must wake for, or -1. */
-static int timer_source_timeout_ms(void)
+/* Nanoseconds until the earliest deadline the loop must wake for, or -1. */
+static int64_t timer_wait_ns(void)
 {
     int64_t now = monotonic_ns();
     int64_t wait = -1;
@@ -142,6 +143,13 @@ static int timer_source_timeout_ms(void)
             wait = wait < 0 ? v : MIN(wait, v);
         }
     }
+    return wait;
+}
+
+/* The same in milliseconds, rounded up (GLib's unit). */
+static int timer_source_timeout_ms(void)
+{
+    int64_t wait = timer_wait_ns();
     if (wait < 0) {
         return -1;
     }
@@ -181,7 +189,17 @@ static gint unlocked_poll(GPollFD *fds, guint nfds, gint timeout)
     if (held) {
         bql_unlock();
     }
-    gint r = ml.default_poll(fds, nfds, timeout);
+    /* GLib rounds timeouts up to milliseconds; a timer due sooner (virtio-net's
+     * transmit timer: 150 us) waits its own time, not a whole millisecond. */
+    int64_t wait = timeout > 0 ? timer_wait_ns() : -1;
+    gint r;
+    if (wait >= 0 && wait < timeout * NS_PER_MS) {
+        struct timespec ts = {wait / NS_PER_SEC, wait % NS_PER_SEC};
+        /* GPollFD is struct pollfd on Unix (GLib guarantees the layout). */
+        r = ppoll((struct pollfd *)fds, nfds, &ts, NULL);
+    } else {
+        r = ml.default_poll(fds, nfds, timeout);
+    }
     if (held) {
         bql_lock();
     }

@@ -258,9 +258,12 @@ static void read_params(void)
     g_mutex_unlock(&ms.lock);
 }
 
-/* Pre-copy passes until the rest fits in the downtime limit; false on error/cancel. */
+/* Pre-copy passes until the rest fits in the downtime limit and stops shrinking; false
+ * on error/cancel. */
 static bool precopy_iterate(RamSave *rs, MigFile *f)
 {
+    uint64_t prev_remaining = UINT64_MAX;
+    unsigned extra = 0;
     for (;;) {
         int64_t t0 = clock_get_ns(TERN_CLOCK_REALTIME);
         uint64_t b0 = mig_file_bytes(f);
@@ -291,9 +294,10 @@ static bool precopy_iterate(RamSave *rs, MigFile *f)
         uint64_t limit = ms.downtime_limit_ms;
         g_mutex_unlock(&ms.lock);
         emit_pass(ms.ram.dirty_sync_count);
-        if (remaining == 0 || (double)remaining <= bw * (double)limit) {
+        if (ram_precopy_converged(remaining, prev_remaining, bw * (double)limit, &extra)) {
             return true;
         }
+        prev_remaining = remaining;
         if (cancelled()) {
             return false;
         }

@@ -244,6 +244,29 @@ uint64_t ram_save_sync(RamSave *rs, GError **errp)
     return dirty;
 }
 
+/*
+ * The downtime limit is a ceiling, not a target. While a pass leaves less than half of
+ * what it sent dirty behind (the guest dirties slower than half the link), one more pass
+ * with the guest running takes that time off the pause, so pre-copy goes on until the
+ * rest stops shrinking. QEMU stops at the first pass that fits the limit, and its pause
+ * carries up to the whole limit's worth of pages. A fixed cost per pass (the dirty-log
+ * sync) brings the ratio to one half soon; PRECOPY_EXTRA_PASSES bounds it anyway.
+ */
+#define PRECOPY_EXTRA_PASSES 16
+
+bool ram_precopy_converged(uint64_t remaining, uint64_t prev_remaining, double budget,
+                           unsigned *extra)
+{
+    if (remaining == 0) {
+        return true;
+    }
+    if ((double)remaining > budget) {
+        *extra = 0;
+        return false;
+    }
+    return remaining > prev_remaining / 2 || ++*extra > PRECOPY_EXTRA_PASSES;
+}
+
 void ram_save_stats(RamSave *rs, RamSaveStats *out)
 {
     *out = rs->st;

@@ -163,6 +163,21 @@ static bool enqueue(NetClientState *to, const struct iovec *iov, int iovcnt, siz
     return true;
 }
 
+void net_iov_peek(const struct iovec *iov, int iovcnt, size_t from, uint8_t *out, size_t len)
+{
+    for (int i = 0; i < iovcnt && len; i++) {
+        if (from >= iov[i].iov_len) {
+            from -= iov[i].iov_len;
+            continue;
+        }
+        size_t c = MIN(len, iov[i].iov_len - from);
+        memcpy(out, (const uint8_t *)iov[i].iov_base + from, c);
+        out += c;
+        len -= c;
+        from = 0;
+    }
+}
+
 size_t net_iov_size(const struct iovec *iov, int iovcnt)
 {
     size_t len = 0;

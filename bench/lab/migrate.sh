@@ -27,7 +27,8 @@
 #
 # Environment (VAR=VALUE arguments too): TERN, LAB_GUEST, LAB_TESTS (lib.sh,
 # topology.sh), BENCH_LIB (default /bench), BENCH_RUNS (default 3),
-# BENCH_MIG_DIRTY (MiB/s, default 8), BENCH_MIG_VMMS (default "tern qemu").
+# BENCH_MIG_DIRTY (MiB/s, default 8), BENCH_MIG_VMMS (default "tern qemu"),
+# BENCH_MIG_TERN_NIC (appended to tern's -device, e.g. ",announce_rarp=always").
 # Output: bench/lab/lib.sh's protocol (INFO, METRIC, RESULT, # comments).
 set -u
 for a in "$@"; do case $a in *=*) export "${a?}" ;; esac; done
@@ -42,7 +43,7 @@ MIG_DOWNTIME=300
 trap topo_down EXIT
 
 bench_common_info
-bench_info mig_config "-M pc -enable-kvm -smp 1 -m $GUEST_MEM, virtio-net-pci on a tap (vhost=off); memdirty 64 MiB at $DIRTY MiB/s; max-bandwidth 0 (no limit), downtime-limit ${MIG_DOWNTIME} ms, announce defaults"
+bench_info mig_config "-M pc -enable-kvm -smp 1 -m $GUEST_MEM, virtio-net-pci on a tap (vhost=off)${BENCH_MIG_TERN_NIC:+, tern NIC with $BENCH_MIG_TERN_NIC}; memdirty 64 MiB at $DIRTY MiB/s; max-bandwidth 0 (no limit), downtime-limit ${MIG_DOWNTIME} ms, announce defaults"
 bench_metric stop_resume_ms lower "source STOP to destination RESUME (ms)"
 bench_metric downtime_ms lower "downtime as the VMM reports it (ms)"
 bench_metric total_ms lower "total time (ms)"
@@ -50,7 +51,51 @@ bench_metric mbps higher "throughput (Mbit/s)"
 bench_metric mib lower "sent (MiB)"
 bench_metric fdb_first_ms lower "RESUME to the first FDB entry moved (ms)"
 bench_metric fdb_all_ms lower "RESUME to every (MAC, VLAN) FDB entry moved (ms)"
-bench_metric blackout_ms lower "ping blackout on eth0 (ms, pings every 100 ms)"
+bench_metric irq_ms lower "RESUME to the first announce config interrupt (ms)"
+# Per address (TOPO_KEYS order: eth0, eth0.10, macvlan0): the guest's first
+# gratuitous ARP for it, its first echo reply on the wire, the client's blackout.
+ADDRS="eth0 10.0.0.2
+eth0.10 10.0.10.2
+macvlan0 10.0.20.2"
+while read -r name ip; do
+    bench_metric "garp_$name" lower "RESUME to the first gratuitous ARP, $name (ms)"
+done <<< "$ADDRS"
+while read -r name ip; do
+    bench_metric "reply_$name" lower "RESUME to the first echo reply, $name (ms)"
+done <<< "$ADDRS"
+while read -r name ip; do
+    bench_metric "blackout_$name" lower "ping blackout, $name (ms, pings every 100 ms)"
+done <<< "$ADDRS"
+
+# QEMU has no query for its announce: its trace point, with wall-clock stamps
+# ("PID@SEC.USEC:virtio_net_announce_notify"), tells when it raised the config
+# interrupt. tern's query-announce history has the same moment (kind irq).
+QEMU_TRACE=/tmp/bench-mig-trace.log
+dst_args() {
+    case $1 in
+        qemu) rm -f "$QEMU_TRACE"
+              echo "-trace virtio_net_announce_notify -msg timestamp=on -D $QEMU_TRACE" ;;
+    esac
+}
+
+# irq_epoch VMM DST: epoch (s.us) of the first announce config interrupt on DST.
+irq_epoch() {
+    case $1 in
+        qemu) sed -n 's/^[0-9]*@\([0-9]*\.[0-9]*\):virtio_net_announce_notify.*/\1/p' "$QEMU_TRACE" 2>/dev/null |
+                  head -n 1 ;;
+        tern) qmp_cmd "$2" '{"execute":"query-announce"}' | tr '{' '\n' |
+                  sed -n 's/.*"kind": *"irq".*"wall-us": *\([0-9]*\).*/\1/p' | head -n 1 |
+                  awk '{ printf "%d.%06d\n", $1 / 1000000, $1 % 1000000 }' ;;
+    esac
+}
+
+# first_reply_ms IP: ms from RESUME to the first echo reply from IP entering the
+# switch port toward the new host (the capture's kernel timestamp).
+first_reply_ms() {
+    awk -v ip="$1" -v r="$HOP_RESUME" '
+        index($0, " " ip " > ") && /ICMP echo reply/ && $1 >= r { printf "%d\n", ($1 - r) * 1000; f = 1; exit }
+        END { if (!f) print "-" }' "$TOPO_W/frames.txt"
+}
 
 # result VMM: the RESULT lines of the hop just done.
 result() {
@@ -74,7 +119,21 @@ result() {
     fi
     [ "$first" != - ] && bench_result "$vmm" fdb_first_ms "$first"
     [ "$all" != - ] && bench_result "$vmm" fdb_all_ms "$all"
-    f=$(hop_blackout 10.0.0.2); [ "$f" != - ] && bench_result "$vmm" blackout_ms "$f"
+    f=$(irq_epoch "$vmm" "$2")
+    [ -n "$f" ] && [ -n "$HOP_RESUME" ] && bench_result "$vmm" irq_ms "$(ms_since "$HOP_RESUME" "$f")"
+    local i=0 ip line=
+    while read -r name ip; do
+        i=$((i + 1))
+        mac=$(sed -n "${i}p" <<< "$TOPO_KEYS" | cut -d' ' -f1)
+        vlan=$(sed -n "${i}p" <<< "$TOPO_KEYS" | cut -d' ' -f2)
+        f=$(hop_first_ms "$mac" "$vlan" garp); [ "$f" != - ] && bench_result "$vmm" "garp_$name" "$f"
+        line="$line $name: garp $f"
+        f=$(first_reply_ms "$ip"); [ "$f" != - ] && bench_result "$vmm" "reply_$name" "$f"
+        line="$line reply $f"
+        f=$(hop_blackout "$ip"); [ "$f" != - ] && bench_result "$vmm" "blackout_$name" "$f"
+        line="$line blackout $f;"
+    done <<< "$ADDRS"
+    bench_diag "$vmm: ms after RESUME: config irq $(f=$(irq_epoch "$vmm" "$2"); [ -n "$f" ] && ms_since "$HOP_RESUME" "$f");$line"
 }
 
 # measure VMM RUN: boot on ha, load, migrate to hb, record; status 0 when the
@@ -82,6 +141,9 @@ result() {
 measure() {
     local src=mig-$1-$2-a dst=mig-$1-$2-b r
     VMM=$1
+    # tern's NIC properties to try (e.g. ",announce_rarp=always"); QEMU gets none.
+    NIC_OPTS=
+    [ "$1" = tern ] && NIC_OPTS=${BENCH_MIG_TERN_NIC:-}
     topo_forget
     if ! { topo_vm "$src" ha && topo_guest_ready "$src"; }; then
         bench_diag "$1 run $2: the guest did not boot"
@@ -93,7 +155,8 @@ measure() {
     topo_pings_start
     client_ping_all 30 || bench_diag "$1 run $2: the client does not reach every address"
     within 20 topo_neigh_settled "$src" || bench_diag "$1 run $2: guest neighbour entries not settled"
-    if ! topo_migrate "$src" "$dst" hb || ! topo_settle 10; then
+    # shellcheck disable=SC2046 # words on purpose
+    if ! topo_migrate "$src" "$dst" hb $(dst_args "$1") || ! topo_settle 10; then
         bench_diag "$1 run $2: migration ${HOP_STATUS:-did not start}"
         sed "s/^/# $dst: /" "/tmp/vm-$dst/stderr" 2>/dev/null | tail -n 5
         topo_pings_stop; topo_observe_stop
@@ -101,7 +164,7 @@ measure() {
         return 1
     fi
     hop_figures "$1 run $2" | grep -v '^# hop '
-    result "$1"
+    result "$1" "$dst"
     topo_pings_stop
     vm_stop "$src"; qmp_close "$src"
     # shellcheck disable=SC2016

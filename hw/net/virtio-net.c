@@ -125,8 +125,6 @@ static void virtio_net_set_status(VirtIODevice *vdev, uint8_t old)
     }
 }
 
-static void virtio_net_tx_unschedule(VirtIONet *n);
-
 static void virtio_net_reset(VirtIODevice *vdev)
 {
     VirtIONet *n = virtio_net_of(vdev);
@@ -136,7 +134,7 @@ static void virtio_net_reset(VirtIODevice *vdev)
     memcpy(n->mac, n->conf_mac, ETH_ALEN);
     virtio_net_apply_features(n, 0);
     n->learned_count = n->learned_last = 0;
-    virtio_net_tx_unschedule(n);
+    virtio_net_tx_reset(n);
     net_client_purge(n->nc);
 }
 
@@ -178,22 +176,6 @@ static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
         from = 0;
     }
     return true;
-}
-
-/* Copy bytes [from, from + len) of a frame out of its iovec (as far as it reaches). */
-static void iov_peek(const struct iovec *iov, int iovcnt, size_t from, uint8_t *out, size_t len)
-{
-    for (int i = 0; i < iovcnt && len; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        size_t c = MIN(len, iov[i].iov_len - from);
-        memcpy(out, (const uint8_t *)iov[i].iov_base + from, c);
-        out += c;
-        len -= c;
-        from = 0;
-    }
 }
 
 /* A GSO frame from the backend the guest agreed to take (5.1.6.4: only the types whose
@@ -269,13 +251,13 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     if (!virtio_net_can_receive(nc)) {
         return 0;
     }
-    iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
+    net_iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
     if (size < 14 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
         return -1;
     }
     if (base) {
         /* flags .. csum_offset as the backend gave them; num_buffers is ours. */
-        iov_peek(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
+        net_iov_peek(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
         if (!n->guest_csum) {
             memset(hdr, 0, sizeof(hdr)); /* 5.1.6.4.1: flags zero, a complete frame */
         } else if (!virtio_net_gso_ok(n, hdr[VIRTIO_NET_HDR_GSO_TYPE])) {
@@ -286,7 +268,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     uint8_t fixed[1500];
     struct iovec fixed_iov = {.iov_base = fixed, .iov_len = size};
     if (base && is_dhcp_reply_partial(hdr, head, size)) {
-        iov_peek(iov, iovcnt, base, fixed, size);
+        net_iov_peek(iov, iovcnt, base, fixed, size);
         if (complete_csum(hdr, fixed, size)) {
             hdr[VIRTIO_NET_HDR_FLAGS] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
             iov = &fixed_iov;
@@ -353,149 +335,6 @@ static void virtio_net_handle_rx(VirtIODevice *vdev, VirtQueue *vq)
     net_client_flush(virtio_net_of(vdev)->nc);
 }
 
-/* ---- transmit ----------------------------------------------------------------------- */
-
-/*
- * Transmit with the guest's notifications off while there is work (as QEMU's tx=bh): a
- * kick turns them off and runs, so the guest queues further frames without exiting
- * again; a run sends up to a queue's worth and goes on in the next main-loop iteration
- * while frames remain, and only an empty queue turns notifications back on (then looks
- * once more, for a frame that raced with that). The kick's own run is immediate (in
- * the lab, deferring it to the main loop and capping transmit interrupts changed the
- * small-packet rate inconclusively and made the guest's own frames race the announce).
- */
-typedef enum {
-    TX_EMPTY, /* the queue is empty */
-    TX_MORE,  /* the budget is spent, frames remain */
-    TX_WAIT,  /* cannot go on now: backend full (send_ready resumes), VM stopped or the
-               * driver not ready (the start resumes) */
-} TxResult;
-
-static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping);
-static void virtio_net_tx_run(VirtIONet *n);
-
-static gboolean virtio_net_tx_bh(gpointer opaque)
-{
-    VirtIONet *n = opaque;
-    g_source_unref(n->tx_bh);
-    n->tx_bh = NULL;
-    virtio_net_tx_run(n);
-    return G_SOURCE_REMOVE;
-}
-
-static void virtio_net_tx_schedule(VirtIONet *n)
-{
-    if (!n->tx_bh) {
-        n->tx_bh = g_idle_source_new();
-        g_source_set_priority(n->tx_bh, G_PRIORITY_DEFAULT); /* as fds and timers */
-        g_source_set_callback(n->tx_bh, virtio_net_tx_bh, n, NULL);
-        g_source_attach(n->tx_bh, main_loop_context());
-    }
-}
-
-/* Drop a scheduled transmit run (reset; a stop runs the transmit itself). */
-static void virtio_net_tx_unschedule(VirtIONet *n)
-{
-    if (n->tx_bh) {
-        g_source_destroy(n->tx_bh);
-        g_source_unref(n->tx_bh);
-        n->tx_bh = NULL;
-    }
-}
-
-static void virtio_net_tx_run(VirtIONet *n)
-{
-    VirtQueue *vq = n->tx_vq;
-    switch (virtio_net_flush_tx(n, false)) {
-    case TX_MORE:
-        virtio_net_tx_schedule(n);
-        break;
-    case TX_WAIT:
-        break;
-    case TX_EMPTY:
-        virtqueue_set_notification(vq, true);
-        if (!virtqueue_empty(vq)) {
-            virtqueue_set_notification(vq, false);
-            virtio_net_tx_schedule(n);
-        }
-        break;
-    }
-}
-
-/* Whether the backend asked us to wait (its queue is full); send_ready resumes. */
-static bool virtio_net_tx_blocked(VirtIONet *n)
-{
-    NetClientState *nc = n->nc;
-    return nc->peer && !nc->link_down && !nc->peer->link_down && !net_can_send(nc);
-}
-
-/* stopping: the VM has just stopped; what the guest queued before still goes out. */
-static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping)
-{
-    VirtQueue *vq = n->tx_vq;
-    unsigned budget = vq->num;
-    bool sent = false;
-    TxResult r = TX_EMPTY;
-
-    if (!virtio_driver_ok(&n->vdev) || (!runstate_is_running() && !stopping) || !vq->enabled) {
-        return TX_WAIT;
-    }
-    int64_t now_ns = clock_get_ns(TERN_CLOCK_VIRTUAL); /* once per run, for ageing */
-    for (;;) {
-        if (virtio_net_tx_blocked(n)) {
-            r = TX_WAIT;
-            break;
-        }
-        if (budget-- == 0) {
-            r = TX_MORE; /* a long burst: let the main loop breathe, then go on */
-            break;
-        }
-        VirtQueueElement *elem = virtqueue_pop(vq);
-        if (!elem) {
-            r = n->vdev.broken ? TX_WAIT : TX_EMPTY;
-            break;
-        }
-        if (elem->in_num || elem->out_len < VIRTIO_NET_HDR_LEN) {
-            virtio_error(&n->vdev,
-                         "transmit buffer %u is device-writable or shorter than "
-                         "the header",
-                         elem->index);
-            virtqueue_elem_free(elem);
-            r = TX_WAIT; /* broken until the driver resets it */
-            break;
-        }
-        /* With headers to the backend the guest's goes along (its checksum and GSO
-         * requests: the kernel carries them out); otherwise the frame alone. Sent
-         * straight from guest RAM: the backend writes it or its queue copies it before
-         * the buffer goes back to the guest. */
-        size_t skip = n->nc->vnet_hdr ? 0 : VIRTIO_NET_HDR_LEN;
-        size_t size = elem->out_len - VIRTIO_NET_HDR_LEN;
-        struct iovec iov[VIRTQUEUE_MAX_SIZE];
-        int cnt;
-        if (size <= NET_FRAME_MAX &&
-            (cnt = virtqueue_elem_map_out(&n->vdev, elem, skip, iov, G_N_ELEMENTS(iov))) >= 0) {
-            uint8_t head[18];
-            size_t hl = MIN(sizeof(head), size);
-            iov_peek(iov, cnt, VIRTIO_NET_HDR_LEN - skip, head, hl);
-            virtio_net_learn_tx(n, head, hl, now_ns);
-            net_send(n->nc, iov, cnt);
-        }
-        virtqueue_push(vq, elem, 0);
-        virtqueue_elem_free(elem);
-        sent = true;
-    }
-    if (sent) {
-        virtio_notify(&n->vdev, vq);
-    }
-    return r;
-}
-
-static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
-{
-    virtqueue_set_notification(vq, false);
-    virtio_net_tx_run(virtio_net_of(vdev));
-}
-
 static void virtio_net_send_ready(NetClientState *nc)
 {
     virtio_net_tx_run(nc->opaque);
@@ -534,8 +373,7 @@ static void virtio_net_vm_state_change(void *opaque, bool running, RunState stat
     /* Frames the guest queued before the stop leave now, from here, rather than after a
      * migration from the destination at RESUME (where they would race the announce). */
     if (!running && virtio_driver_ok(&n->vdev)) {
-        virtio_net_tx_unschedule(n);
-        virtio_net_flush_tx(n, true);
+        virtio_net_tx_stop(n);
     }
 }
 
@@ -599,6 +437,9 @@ static const char *const vnet_known_props[] = {
     "romfile",
     "rx_queue_size",
     "tx_queue_size",
+    "tx",
+    "x-txtimer",
+    "x-txburst",
     "announce_rarp",
     "announce_learned",
     "announce_ageing",
@@ -656,6 +497,8 @@ typedef struct VnetConfig {
     uint64_t rx_size, tx_size;
     bool rarp_fallback, learned;
     uint64_t ageing;
+    VirtIONetTxMode tx_mode;
+    uint64_t tx_interval_ns, tx_burst;
 } VnetConfig;
 
 static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
@@ -739,7 +582,21 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
                        &c->ageing, errp)) {
         return false;
     }
-    const char *v = opts_get(o, "announce_rarp");
+    /* QEMU's names; x-txtimer is in ns, as in QEMU (its uint32 bounds it). */
+    if (!opts_get_uint(o, "x-txtimer", VIRTIO_NET_TX_INTERVAL_NS, UINT32_MAX,
+                       &c->tx_interval_ns, errp) ||
+        !opts_get_uint(o, "x-txburst", VIRTIO_NET_TX_BURST, INT32_MAX, &c->tx_burst, errp)) {
+        return false;
+    }
+    if (c->tx_burst == 0) {
+        return vnet_fail(errp, "x-txburst=0: a transmit run must send at least one frame");
+    }
+    const char *v = opts_get(o, "tx");
+    if (v && strcmp(v, "bh") != 0 && strcmp(v, "timer") != 0) {
+        return vnet_fail(errp, "tx=%s: expected 'bh' or 'timer'", v);
+    }
+    c->tx_mode = v && strcmp(v, "timer") == 0 ? VIRTIO_NET_TX_TIMER : VIRTIO_NET_TX_BH;
+    v = opts_get(o, "announce_rarp");
     if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
         return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
     }
@@ -780,6 +637,7 @@ static void virtio_net_free(VirtIONet *n)
     if (n->nc) {
         net_client_free(n->nc);
     }
+    virtio_net_tx_cleanup(n);
     virtio_cleanup(&n->vdev);
     g_free(n->name);
     g_free(n->dev_id);
@@ -818,6 +676,7 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     n->vdev.host_features = c.features;
     n->rx_vq = virtio_add_queue(&n->vdev, c.rx_size, virtio_net_handle_rx);
     n->tx_vq = virtio_add_queue(&n->vdev, c.tx_size, virtio_net_handle_tx);
+    virtio_net_tx_init(n, c.tx_mode, c.tx_interval_ns, c.tx_burst);
     if (c.features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) {
         n->ctrl_vq = virtio_add_queue(&n->vdev, 64, virtio_net_handle_ctrl);
     }

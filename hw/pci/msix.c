@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "error.h"
 #include "hw/accel.h"
+#include "main-loop.h"
 #include "pci-internal.h"
 
 /* A vector's fast path: an accelerator MSI route and the eventfd that raises it. */
@@ -20,6 +21,7 @@ typedef struct MSIXRoute {
     int fd;
     uint64_t addr;
     uint32_t data;
+    bool wanted; /* fired while routes are deferred: built by the idle callback */
 } MSIXRoute;
 
 struct MSIXState {
@@ -36,6 +38,10 @@ struct MSIXState {
     bool function_masked;     /* as of the last config write */
     PCIDevice *dev;
     MSIXRoute *routes; /* per vector; gsi < 0: none yet */
+    /* After a load: deliver with one message each (accel send_msi) and build the routes
+     * later, from the main loop when it is idle (msix_post_load says why). */
+    bool defer_routes;
+    GSource *route_idle;
 };
 
 static uint16_t msix_control(PCIDevice *d)
@@ -121,15 +127,63 @@ static void msix_route_release(MSIXRoute *r)
     r->gsi = r->fd = -1;
 }
 
-static void msix_routes_release(MSIXState *m)
+static void msix_routes_cancel_deferred(MSIXState *m)
 {
-    for (unsigned v = 0; m->routes && v < m->nvectors; v++) {
-        msix_route_release(&m->routes[v]);
+    m->defer_routes = false;
+    if (m->route_idle) {
+        g_source_destroy(m->route_idle);
+        g_source_unref(m->route_idle);
+        m->route_idle = NULL;
     }
 }
 
+static void msix_routes_release(MSIXState *m)
+{
+    msix_routes_cancel_deferred(m);
+    for (unsigned v = 0; m->routes && v < m->nvectors; v++) {
+        msix_route_release(&m->routes[v]);
+        m->routes[v].wanted = false;
+    }
+}
+
+/* A route and its irqfd for the message (addr, data); false when the accelerator has
+ * no such path or ran out of routes. */
+static bool msix_route_build(MSIXRoute *r, uint64_t addr, uint32_t data)
+{
+    const AccelOps *ops = accel_get_ops();
+    r->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r->gsi = r->fd >= 0 ? ops->msi_route_add(addr, data) : -1;
+    if (r->gsi < 0 || !ops->irqfd_add(r->fd, r->gsi)) {
+        msix_route_release(r);
+        return false;
+    }
+    r->addr = addr;
+    r->data = data;
+    return true;
+}
+
+static gboolean msix_routes_build_idle(gpointer opaque)
+{
+    MSIXState *m = opaque;
+    g_source_unref(m->route_idle);
+    m->route_idle = NULL;
+    m->defer_routes = false;
+    for (unsigned v = 0; v < m->nvectors; v++) {
+        MSIXRoute *r = &m->routes[v];
+        uint64_t addr;
+        uint32_t data;
+        if (r->wanted && r->gsi < 0 && !msix_vector_masked(m->dev, v)) {
+            msix_get_message(m->dev, v, &addr, &data);
+            msix_route_build(r, addr, data);
+        }
+        r->wanted = false;
+    }
+    return G_SOURCE_REMOVE;
+}
+
 /* Deliver through the vector's irqfd, creating or re-targeting its route; false when
- * the accelerator has no such path (or ran out of routes): use msi_send. */
+ * the accelerator has no such path (or ran out of routes, or routes are deferred): use
+ * msi_send. */
 static bool msix_irqfd_send(MSIXState *m, unsigned vector, uint64_t addr, uint32_t data)
 {
     const AccelOps *ops = accel_get_ops();
@@ -137,11 +191,18 @@ static bool msix_irqfd_send(MSIXState *m, unsigned vector, uint64_t addr, uint32
         return false;
     }
     MSIXRoute *r = &m->routes[vector];
+    if (r->gsi < 0 && m->defer_routes) {
+        r->wanted = true;
+        if (!m->route_idle) {
+            m->route_idle = g_idle_source_new();
+            g_source_set_priority(m->route_idle, G_PRIORITY_LOW);
+            g_source_set_callback(m->route_idle, msix_routes_build_idle, m, NULL);
+            g_source_attach(m->route_idle, main_loop_context());
+        }
+        return false;
+    }
     if (r->gsi < 0) {
-        r->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        r->gsi = r->fd >= 0 ? ops->msi_route_add(addr, data) : -1;
-        if (r->gsi < 0 || !ops->irqfd_add(r->fd, r->gsi)) {
-            msix_route_release(r);
+        if (!msix_route_build(r, addr, data)) {
             return false;
         }
     } else if (r->addr != addr || r->data != data) {
@@ -460,7 +521,7 @@ const VMStateDescription vmstate_msix = {
         (const VMStateField[]){
             VMSTATE_UINT32_EQUAL(nvectors, MSIXState),
             VMSTATE_VBUFFER_POINTER_UINT32(table, MSIXState, table_len,
-                                           PCI_MSIX_MAX_VECTORS * PCI_MSIX_ENTRY_SIZE),
+                                           PCI_MSIX_MAX_VECTORS *PCI_MSIX_ENTRY_SIZE),
             VMSTATE_VBUFFER_POINTER_UINT32(pba, MSIXState, pba_size, PCI_MSIX_MAX_VECTORS / 8),
             VMSTATE_END_OF_LIST(),
         },
@@ -478,7 +539,13 @@ void msix_post_load(PCIDevice *d)
         msix_set_pending(m, v, false);
     }
     m->function_masked = msix_function_masked(d);
-    msix_routes_release(m); /* rebuilt from the loaded table on first use */
+    /* Rebuilt from the loaded table, but not on the first interrupts after the arrival:
+     * a route costs KVM_SET_GSI_ROUTING (an SRCU grace period) and KVM_IRQFD, measured
+     * at 0.4 to 22 ms each in the lab, on the path of the guest's first packets. Those
+     * go as single messages (QEMU's way without vhost) and the routes are built once
+     * the main loop is idle. */
+    msix_routes_release(m);
+    m->defer_routes = true;
     /* A vector cannot be pending and deliverable at once on a consistent source; if the
      * stream says so, deliver it now rather than hold it forever. */
     for (unsigned v = 0; v < m->nvectors; v++) {

@@ -3,11 +3,11 @@
  * a control queue, the receive filter the control queue programs, and the guest
  * announce (VIRTIO_NET_F_GUEST_ANNOUNCE) that makes the network follow a moved VM.
  *
- * The model is split by job: virtio-net.c (device, properties, rx/tx data path),
- * virtio-net-ctrl.c (control queue, receive filter, query-rx-filter),
- * virtio-net-announce.c (announce hook, ACK, the addresses the VMM-side fallback
- * announces) and virtio-net-vmstate.c (migration). The functions below are what those
- * files offer each other.
+ * The model is split by job: virtio-net.c (device, properties, receive),
+ * virtio-net-tx.c (transmit and when it runs), virtio-net-ctrl.c (control queue, receive
+ * filter, query-rx-filter), virtio-net-announce.c (announce hook, ACK, the addresses the
+ * VMM-side fallback announces) and virtio-net-vmstate.c (migration). The functions below are
+ * what those files offer each other.
  */
 #ifndef TERN_HW_VIRTIO_NET_H
 #define TERN_HW_VIRTIO_NET_H
@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "hw/virtio-pci.h"
 #include "hw/virtio.h"
+#include "main-loop.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "runstate.h"
@@ -120,6 +121,23 @@ typedef struct VirtIONetLearned {
     int64_t seen_ns; /* virtual clock of the last frame (its age migrates, not this) */
 } VirtIONetLearned;
 
+/* When transmit runs (`tx=`): at once on a kick, or on a timer after it. */
+typedef enum {
+    VIRTIO_NET_TX_BH,
+    VIRTIO_NET_TX_TIMER,
+} VirtIONetTxMode;
+
+#define VIRTIO_NET_TX_INTERVAL_NS 150000 /* x-txtimer: QEMU's TX_TIMER_INTERVAL */
+#define VIRTIO_NET_TX_BURST 256          /* x-txburst: QEMU's TX_BURST */
+
+typedef struct VirtIONetTx {
+    VirtIONetTxMode mode;
+    int64_t interval_ns; /* x-txtimer: timer: the delay; bh: the look after a run (0: none) */
+    unsigned burst;      /* x-txburst: frames per run before the main loop gets a turn */
+    GSource *bh;         /* continues a long burst from the main loop */
+    Timer *timer;        /* on the virtual clock */
+} VirtIONetTx;
+
 typedef struct VirtIONet {
     VirtIOPCIProxy proxy; /* first: the PCI device */
     VirtIODevice vdev;
@@ -134,7 +152,7 @@ typedef struct VirtIONet {
     VirtQueue *rx_vq, *tx_vq, *ctrl_vq;
     bool mergeable_rx;
     bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
-    GSource *tx_bh;  /* continues a long transmit burst from the main loop */
+    VirtIONetTx tx;
     VMChangeStateEntry *vmstate;
     VMStateEntry *vmse; /* the migration section "0000:00:SS.0/virtio-net" */
 
@@ -170,6 +188,18 @@ VirtIONet *virtio_net_from_nc(NetClientState *nc);
 /* What the negotiated features mean for the data path (mergeable buffers, the offloads
  * the backend may use toward the guest): after set_features, reset and a load. */
 void virtio_net_apply_features(VirtIONet *n, uint64_t features);
+
+/* virtio-net-tx.c */
+void virtio_net_tx_init(VirtIONet *n, VirtIONetTxMode mode, int64_t interval_ns,
+                        unsigned burst);
+void virtio_net_tx_cleanup(VirtIONet *n);
+void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq);
+/* Send what the guest queued now, if the VM runs and the driver is ready (start,
+ * send_ready). */
+void virtio_net_tx_run(VirtIONet *n);
+/* The VM stopped: what the guest queued before leaves now; nothing runs until a start. */
+void virtio_net_tx_stop(VirtIONet *n);
+void virtio_net_tx_reset(VirtIONet *n);
 
 /* virtio-net-ctrl.c */
 void virtio_net_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq);

@@ -58,6 +58,14 @@ bool ram_save_pass(RamSave *rs, MigFile *f);
 /* Pull the dirty log into the bitmap; returns the pages now dirty. Big lock held. */
 uint64_t ram_save_sync(RamSave *rs, GError **errp);
 void ram_save_stats(RamSave *rs, RamSaveStats *out);
+/*
+ * Whether pre-copy may stop the VM now: `remaining` bytes are dirty after a pass that
+ * started with `prev_remaining` (UINT64_MAX before the first), and `budget` bytes fit in
+ * the downtime limit at the measured bandwidth. *extra counts the passes made since the
+ * rest first fitted (start it at 0).
+ */
+bool ram_precopy_converged(uint64_t remaining, uint64_t prev_remaining, double budget,
+                           unsigned *extra);
 /* Called from the migration thread after each RAM record is queued, so query-migrate's
  * figures move during a long pass, not only at its end. */
 typedef void RamSaveProgress(RamSave *rs, MigFile *f, void *opaque);

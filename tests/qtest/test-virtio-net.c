@@ -163,6 +163,10 @@ static const struct {
     {"-device virtio-net-pci,rx_queue_size=100", "Invalid rx_queue_size"},
     {"-device virtio-net-pci,netdev=nope", "can't find value 'nope'"},
     {"-device virtio-net-pci,bogus=1", "bogus"},
+    {"-device virtio-net-pci,tx=poll", "tx=poll: expected 'bh' or 'timer'"},
+    {"-device virtio-net-pci,x-txburst=0", "x-txburst=0"},
+    {"-device virtio-net-pci,x-txtimer=-1", "x-txtimer"},
+    {"-device virtio-net-pci,x-txtimer=5000000000", "x-txtimer"},
     {"-device virtio-net-pci,addr=0x40", "addr"},
     {"-device virtio-net-pci,id=x -device virtio-net-pci,id=x", "uplicate"},
 };

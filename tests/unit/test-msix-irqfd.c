@@ -1,8 +1,9 @@
 /*
  * test-msix-irqfd.c: with an accelerator that offers MSI routes and irqfd (KVM), MSI-X
  * vectors are delivered by writing the vector's eventfd, bound to a route holding its
- * message; the route follows table rewrites and goes away on reset. A fake accelerator
- * records what the PCI layer asks of it.
+ * message; the route follows table rewrites and goes away on reset; after a load the
+ * first interrupts go as single messages and the routes are built when the main loop
+ * is idle. A fake accelerator records what the PCI layer asks of it.
  */
 #include <glib.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include "hw/accel.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
+#include "../../hw/pci/pci-internal.h" /* msix_post_load */
 
 #define BAR_ADDR 0xE0000000ULL
 #define MAX_ROUTES 8
@@ -152,10 +154,43 @@ static void test_irqfd_delivery(void)
     g_assert_cmpint(fake.fd[1], ==, -1);
 }
 
+/* After a load (a migration's arrival) the first interrupts go as single messages; the
+ * routes of the vectors that fired are built when the main loop is idle, and from then
+ * on the irqfds carry them. */
+static void test_routes_deferred_after_load(void)
+{
+    write_entry(0, 0xFEE00000, 0x41, false);
+    write_entry(1, 0xFEE00000, 0x51, false);
+    msix_notify(&dev, 0);
+    int routes = fake.nroutes, sent = fake.msi_sent;
+
+    msix_post_load(&dev);
+    msix_notify(&dev, 0);
+    msix_notify(&dev, 0);
+    g_assert_cmpint(fake.nroutes, ==, routes); /* no route on the delivery path */
+    g_assert_cmpint(fake.msi_sent, ==, sent + 2);
+
+    while (g_main_context_iteration(NULL, FALSE)) {
+    }
+    g_assert_cmpint(fake.nroutes, ==, routes + 1); /* vector 0 only: 1 never fired */
+    int gsi = fake.nroutes - 1;
+    g_assert_cmphex(fake.data[gsi], ==, 0x41);
+    msix_notify(&dev, 0);
+    g_assert_cmpuint(eventfd_count(fake.fd[gsi]), ==, 1);
+    g_assert_cmpint(fake.msi_sent, ==, sent + 2);
+
+    /* a vector first used after that builds its route at once, as before a load */
+    msix_notify(&dev, 1);
+    g_assert_cmpint(fake.nroutes, ==, routes + 2);
+    g_assert_cmpint(fake.msi_sent, ==, sent + 2);
+    msix_reset(&dev);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     setup();
     g_test_add_func("/msix/irqfd-delivery", test_irqfd_delivery);
+    g_test_add_func("/msix/routes-deferred-after-load", test_routes_deferred_after_load);
     return g_test_run();
 }
