@@ -97,6 +97,8 @@ FUZZ_TARGETS := $(filter-out fuzz-vm,$(patsubst tests/fuzz/%.c,%,$(wildcard test
 FUZZ_BINS := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 CAPTURE_SEEDS := $(BUILD)/tests/fuzz/capture-seeds
 .PHONY: fuzz fuzz-build fuzz-seeds
+# Made by the %/gen/ pattern rule for both builds; keep them (not intermediates).
+.SECONDARY: $(BUILD)/gen/qapi-resource.c $(FUZZ_BUILD)/gen/qapi-resource.c
 
 $(FUZZ_BUILD)/.clang-ok: tests/fuzz/need-clang.sh
 	@mkdir -p $(dir $@)
