@@ -139,6 +139,11 @@ static void test_cmos_index(void)
                                         "register 128 is outside the 128 bytes of CMOS RAM"});
     static const uint8_t ff[] = {0xff};
     assert_patch_refused(pc(), &(Patch){"cmos", 0, ff, 1, "field 'index': register 255"});
+    /* The clock offset: time() + offset must not overflow. */
+    static const uint8_t max[] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_patch_refused(pc(), &(Patch){"cmos", 1 + 128, max, 8,
+                                        "field 'offset': 9223372036854775807 s from host "
+                                        "time is more than a guest can set"});
 }
 
 /* serial: u16 divider, 8 u8 registers, bool thr_ipending, u8 rx[16], u32 rx_head,
