@@ -122,12 +122,19 @@ bool migrate_params_set(JsonObject *args, GError **errp)
         }
         switch (d->kind) {
         case MP_INT64:
-            *(int64_t *)field(&tmp, d) = json_node_get_int(v);
+        case MP_UINT64: {
+            /* Every one is unsigned in the schema, whose check let through only what
+             * this reads; a value above INT64_MAX reaches an MP_INT64 field negative,
+             * and its range check refuses it. */
+            uint64_t u = 0;
+            json_node_get_uint64(v, &u);
+            if (d->kind == MP_INT64) {
+                *(int64_t *)field(&tmp, d) = (int64_t)u;
+            } else {
+                *(uint64_t *)field(&tmp, d) = u;
+            }
             break;
-        case MP_UINT64:
-            /* The schema check let through only what this reads. */
-            json_node_get_uint64(v, (uint64_t *)field(&tmp, d));
-            break;
+        }
         case MP_BOOL:
             *(bool *)field(&tmp, d) = json_node_get_boolean(v);
             break;

@@ -58,11 +58,29 @@ static bool cmos_index_valid(void *opaque, int version_id, GError **errp)
     return true;
 }
 
+/* The farthest a guest can move its clock: century and year registers at 0xff read as
+ * year 16665 (from BCD); 10^12 s is past that either way, and far enough from int64's
+ * ends that time() + offset cannot overflow and gmtime_r always finds a year. */
+#define CMOS_MAX_OFFSET 1000000000000LL
+
+static bool cmos_offset_valid(void *opaque, int version_id, GError **errp)
+{
+    struct Cmos *c = opaque;
+    if (c->offset > CMOS_MAX_OFFSET || c->offset < -CMOS_MAX_OFFSET) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "%" G_GINT64_FORMAT " s from host time is more than a guest can set",
+                    c->offset);
+        return false;
+    }
+    return true;
+}
+
 static const VMStateField cmos_fields[] = {
     VMSTATE_UINT8(index, struct Cmos),
     VMSTATE_VALIDATE("index", cmos_index_valid),
     VMSTATE_UINT8_ARRAY(ram, struct Cmos),
     VMSTATE_INT64(offset, struct Cmos),
+    VMSTATE_VALIDATE("offset", cmos_offset_valid),
     VMSTATE_END_OF_LIST(),
 };
 

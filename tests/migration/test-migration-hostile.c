@@ -1,7 +1,8 @@
 /*
  * test-migration-hostile.c: what a migration peer or a QMP client gets wrong on purpose.
  *
- * Hand-crafted streams that a destination must refuse. A real
+ * Hand-crafted streams that a destination must refuse (cmos, serial, the virtio core and
+ * its queues, virtio-net's MAC table), and fd:N naming tern's own descriptors. A real
  * source (`-machine pc` under qtest) migrates into a file through `exec:`; the test finds
  * one device section in it, changes one field to a value that would later index, size or
  * address something out of range, and feeds the result to a destination, which must exit
@@ -68,10 +69,17 @@ static size_t stream_find_section(const uint8_t *s, size_t n, const char *name, 
     g_error("section '%s' is not in the stream", name);
 }
 
-/* The stream of a freshly started `-machine pc`, with `extra` arguments. */
-static GBytes *capture_stream(const char *extra)
+/* Both sides' machine: -machine pc with COM1 and a NIC whose netdev listens on any free
+ * port (so the destination's does too). */
+#define MACHINE                                                                                \
+    "-m 16 -serial null -netdev socket,id=n0,listen=127.0.0.1:0 "                              \
+    "-device virtio-net-pci,netdev=n0,addr=3"
+#define NIC "0000:00:03.0/virtio-net"
+
+/* The stream of a freshly started MACHINE. */
+static GBytes *capture_stream(void)
 {
-    QTestState *src = qtest_initf("-m 16 %s", extra ? extra : "");
+    QTestState *src = qtest_init(MACHINE);
     g_autofree char *file = tern_proc_path(qtest_proc(src), "stream.bin");
     g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
     g_autoptr(JsonObject) end = mig_migrate_until_end(qtest_qmp(src), uri, "completed");
@@ -88,6 +96,7 @@ typedef struct {
     const uint8_t *bytes;
     size_t nbytes;
     const char *why; /* the destination's refusal, as it must say it */
+    bool from_end;   /* offset counts back from the end of the payload */
 } Patch;
 
 /* Load `stream` with `p` applied into a destination, which must refuse it. */
@@ -97,13 +106,14 @@ static void assert_patch_refused(GBytes *stream, const Patch *p)
     g_autofree uint8_t *s = g_memdup2(g_bytes_get_data(stream, NULL), n);
     size_t plen;
     size_t at = stream_find_section(s, n, p->section, &plen);
-    g_assert_cmpuint(p->offset + p->nbytes, <=, plen);
-    memcpy(s + at + p->offset, p->bytes, p->nbytes);
+    size_t off = p->from_end ? plen - p->offset : p->offset;
+    g_assert_cmpuint(off + p->nbytes, <=, plen);
+    memcpy(s + at + off, p->bytes, p->nbytes);
 
     g_autofree char *dir = g_dir_make_tmp("tern-stream-XXXXXX", NULL);
     g_autofree char *file = g_build_filename(dir, "patched.bin", NULL);
     g_assert_true(g_file_set_contents(file, (const char *)s, n, NULL));
-    QTestState *dst = qtest_initf("-m 16 -serial null -incoming 'exec:cat %s'", file);
+    QTestState *dst = qtest_initf(MACHINE " -incoming 'exec:cat %s'", file);
     mig_assert_dst_failed(dst, p->why);
     unlink(file);
     rmdir(dir);
@@ -114,7 +124,7 @@ static GBytes *pc_stream;
 static GBytes *pc(void)
 {
     if (!pc_stream) {
-        pc_stream = capture_stream("-serial null");
+        pc_stream = capture_stream();
     }
     return pc_stream;
 }
@@ -129,6 +139,11 @@ static void test_cmos_index(void)
                                         "register 128 is outside the 128 bytes of CMOS RAM"});
     static const uint8_t ff[] = {0xff};
     assert_patch_refused(pc(), &(Patch){"cmos", 0, ff, 1, "field 'index': register 255"});
+    /* The clock offset: time() + offset must not overflow. */
+    static const uint8_t max[] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_patch_refused(pc(), &(Patch){"cmos", 1 + 128, max, 8,
+                                        "field 'offset': 9223372036854775807 s from host "
+                                        "time is more than a guest can set"});
 }
 
 /* serial: u16 divider, 8 u8 registers, bool thr_ipending, u8 rx[16], u32 rx_head,
@@ -143,6 +158,73 @@ static void test_serial_fifo(void)
     static const uint8_t count[] = {0x80, 0, 0, 0};
     assert_patch_refused(pc(), &(Patch){"serial", SERIAL_RX_HEAD + 4, count, 4,
                                         "field 'rx': receive FIFO head 0 / count 2147483648"});
+}
+
+/*
+ * virtio-net's section starts with u16 max_queue_pairs, then the virtio core as a nested
+ * struct: u32 version, u32 num_queues, u8 status, u64 driver_features, u64 guest_features,
+ * u8 isr, u8 config_generation, u16 config_vector, bool broken, then each queue as a
+ * nested struct: u32 version, u16 num, bool enabled, u64 desc, avail, used, u16 vector...
+ */
+#define VIRTIO_STATUS 10
+#define VIRTIO_GUEST_FEATURES 19
+#define VIRTIO_CONFIG_VECTOR 29
+#define VQ0 32
+#define VQ_NUM 4
+#define VQ_ENABLED 6
+#define VQ_VECTOR 31
+
+/* Fields of the virtio core and its queues that index, size or address something. */
+static void test_virtio(void)
+{
+    static const uint8_t driver_ok[] = {0x04}, bit63[] = {0x80, 0, 0, 0, 0, 0, 0, 0},
+                         vec256[] = {0x01, 0x00}, big[] = {0x04, 0x00},
+                         /* enabled, desc at 64 GiB */
+        far[] = {1, 0, 0, 0, 0x10, 0, 0, 0, 0};
+    static const Patch patches[] = {
+        {NIC, VIRTIO_STATUS, driver_ok, 1,
+         "section '" NIC "' (instance 0): field 'virtio': device status 0x04 has DRIVER_OK "
+         "without FEATURES_OK"},
+        {NIC, VIRTIO_GUEST_FEATURES, bit63, 8,
+         "field 'virtio.guest_features': the guest negotiated bit 63, which this side does "
+         "not offer"},
+        {NIC, VIRTIO_CONFIG_VECTOR, vec256, 2,
+         "the config interrupt uses MSI-X vector 256, the device has 4"},
+        {NIC, VQ0 + VQ_VECTOR, vec256, 2, "queue 0 uses MSI-X vector 256, the device has 4"},
+        {NIC, VQ0 + VQ_NUM, big, 2,
+         "field 'virtio.vq[0]': queue 0 has 1024 entries, this side offers at most 256"},
+        /* An enabled ring lies inside guest RAM. */
+        {NIC, VQ0 + VQ_ENABLED, far, sizeof(far),
+         "field 'virtio.vq[0]': queue 0: ring outside guest RAM on this side"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(patches); i++) {
+        assert_patch_refused(pc(), &patches[i]);
+    }
+}
+
+/*
+ * virtio-net's own fields end its section, so they are found from the end (a fresh NIC
+ * has no learned addresses): mac_table {u32 version, u32 in_use, u32 first_multi, bool,
+ * bool, macs[64 * 6], u8 0}, u32 vlans[128], bool announce_deferred, u32 learned_count,
+ * u32 learned_last, u64 learned_seq, u8 0.
+ */
+#define TAIL_AFTER_MACS (1 + 512 + 1 + 4 + 4 + 8 + 1)
+#define MAC_TABLE_IN_USE (4 + 4 + 1 + 1 + 64 * 6 + TAIL_AFTER_MACS)
+#define MAC_TABLE_FIRST_MULTI (MAC_TABLE_IN_USE - 4)
+
+/* The MAC table's counts address its entries. */
+static void test_virtio_net_mac_table(void)
+{
+    static const uint8_t n65[] = {0, 0, 0, 65}, n1[] = {0, 0, 0, 1};
+    static const Patch patches[] = {
+        {NIC, MAC_TABLE_IN_USE, n65, 4,
+         "field 'mac_table.in_use': 65 entries with 0 unicast do not fit a table of 64", true},
+        {NIC, MAC_TABLE_FIRST_MULTI, n1, 4,
+         "field 'mac_table.in_use': 0 entries with 1 unicast do not fit a table of 64", true},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(patches); i++) {
+        assert_patch_refused(pc(), &patches[i]);
+    }
 }
 
 /* A migrate-incoming that fails leaves no descriptor behind (it leaked an eventfd). */
@@ -229,6 +311,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     g_test_add_func("/migration-hostile/cmos/index", test_cmos_index);
     g_test_add_func("/migration-hostile/serial/fifo", test_serial_fifo);
+    g_test_add_func("/migration-hostile/virtio", test_virtio);
+    g_test_add_func("/migration-hostile/virtio-net/mac-table", test_virtio_net_mac_table);
     g_test_add_func("/migration-hostile/incoming-fd-own", test_incoming_fd_own);
     g_test_add_func("/migration-hostile/netdev-fd-own", test_netdev_fd_own);
     g_test_add_func("/migration-hostile/incoming-failures-leak-nothing",

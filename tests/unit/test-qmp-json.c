@@ -179,6 +179,15 @@ static void test_uint64_range(void)
     g_autofree char *frac = qmp_execute_text(
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 1.5}}");
     g_assert_nonnull(strstr(frac, "Parameter 'max-bandwidth' expects uint64"));
+    /* Beyond int64 in a bounded parameter: refused by its bound, not read as 0. */
+    g_autofree char *downtime =
+        qmp_execute_text("{\"execute\": \"migrate-set-parameters\", \"arguments\": "
+                         "{\"downtime-limit\": 9223372036854775808}}");
+    g_assert_nonnull(strstr(downtime, "Parameter 'downtime_limit' expects an integer"));
+    g_autofree char *rounds =
+        qmp_execute_text("{\"execute\": \"migrate-set-parameters\", \"arguments\": "
+                         "{\"announce-rounds\": 18446744073709551615}}");
+    g_assert_nonnull(strstr(rounds, "error"));
     g_autofree char *wide = qmp_execute_text(
         "{\"execute\": \"announce-self\", \"arguments\": {\"initial\": 9223372036854775808, "
         "\"max\": 1, \"rounds\": 1, \"step\": 1}}");

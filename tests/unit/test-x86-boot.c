@@ -298,7 +298,7 @@ static void test_refusals(void)
     expect_refusal(config(kernel, fifo, NULL), fifo_initrd);
     unlink(fifo);
     rmdir(dir);
-    g_autofree char *sparse = make_file(0, "sparse");
+    g_autofree char *sparse = make_file(1, "sparse");
     g_assert_cmpint(truncate(sparse, 1ULL << 40), ==, 0);
     expect_refusal(config(sparse, NULL, NULL), "do not fit in the guest's");
     unlink(sparse);
