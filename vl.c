@@ -69,6 +69,13 @@ static bool vl_start(TernConfig *c, GError **errp)
             return false;
         }
     }
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const TernOpts *mon = g_ptr_array_index(c->monitors, i);
+        if (!qmp_server_add_chardev(config_find_chardev(c, mon->driver), errp)) {
+            g_prefix_error(errp, "-chardev %s: ", mon->driver);
+            return false;
+        }
+    }
     if (!netdevs_create(c->netdevs, errp) || !machine_create(c, errp)) {
         return false;
     }

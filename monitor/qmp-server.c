@@ -449,6 +449,18 @@ static bool check_options(char **opts, GError **errp)
     return true;
 }
 
+static void server_register(GSocket *sock, const char *unix_path)
+{
+    QmpServer *srv = g_new0(QmpServer, 1);
+    srv->sock = sock;
+    srv->unix_path = g_strdup(unix_path);
+    srv->src = g_socket_create_source(sock, G_IO_IN, NULL);
+    g_source_set_callback(srv->src, G_SOURCE_FUNC(server_accept), srv, NULL);
+    g_source_set_name(srv->src, "qmp-listener");
+    g_source_attach(srv->src, main_loop_context());
+    qmp.servers = g_list_append(qmp.servers, srv);
+}
+
 bool qmp_server_add(const char *spec, GError **errp)
 {
     char **parts = g_strsplit(spec, ",", -1);
@@ -463,16 +475,53 @@ bool qmp_server_add(const char *spec, GError **errp)
         sock = is_unix ? listen_unix(addr + 5, errp) : listen_tcp(addr + 4, errp);
     }
     if (sock) {
-        QmpServer *srv = g_new0(QmpServer, 1);
-        srv->sock = sock;
-        srv->unix_path = is_unix ? g_strdup(addr + 5) : NULL;
-        srv->src = g_socket_create_source(sock, G_IO_IN, NULL);
-        g_source_set_callback(srv->src, G_SOURCE_FUNC(server_accept), srv, NULL);
-        g_source_set_name(srv->src, "qmp-listener");
-        g_source_attach(srv->src, main_loop_context());
-        qmp.servers = g_list_append(qmp.servers, srv);
+        server_register(sock, is_unix ? addr + 5 : NULL);
     }
     g_strfreev(parts);
+    return sock != NULL;
+}
+
+/* A client-mode chardev: connect to the peer's listening socket; one session, which
+ * ends when the peer closes it (QEMU does not reconnect either without reconnect=). */
+static bool connect_unix(const char *path, GError **errp)
+{
+    GError *err = NULL;
+    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_DEFAULT, &err);
+    GSocketAddress *addr = g_unix_socket_address_new(path);
+    if (!sock || !g_socket_connect(sock, addr, NULL, &err)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "cannot connect to %s: %s", path,
+                    err->message);
+        g_error_free(err);
+        g_clear_object(&sock);
+    }
+    g_object_unref(addr);
+    if (sock) {
+        session_new(sock, true);
+    }
+    return sock != NULL;
+}
+
+bool qmp_server_add_chardev(const TernOpts *chr, GError **errp)
+{
+    const char *path = opts_get(chr, "path");
+    bool server = false, wait = true;
+    opts_get_bool(chr, "server", false, &server, NULL); /* checked by the option parser */
+    opts_get_bool(chr, "wait", true, &wait, NULL);
+    GSocket *sock = NULL;
+    if (!server) {
+        return connect_unix(path, errp);
+    }
+    if (wait) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "wait=on (waiting for a client before starting) is not supported; "
+                    "add wait=off");
+        return false;
+    }
+    sock = listen_unix(path, errp);
+    if (sock) {
+        server_register(sock, path);
+    }
     return sock != NULL;
 }
 
