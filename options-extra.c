@@ -242,3 +242,27 @@ bool options_extra_check(TernConfig *c, GError **errp)
     }
     return true;
 }
+
+/* The -uuid of this process, for QMP query-uuid (the machine reads TernConfig). */
+static struct {
+    bool set;
+    uint8_t bytes[16];
+} the_vm_uuid;
+
+void vm_uuid_set(const uint8_t *uuid)
+{
+    the_vm_uuid.set = uuid != NULL;
+    memset(the_vm_uuid.bytes, 0, sizeof(the_vm_uuid.bytes));
+    if (uuid) {
+        memcpy(the_vm_uuid.bytes, uuid, sizeof(the_vm_uuid.bytes));
+    }
+}
+
+char *vm_uuid_string(void)
+{
+    const uint8_t *u = the_vm_uuid.bytes;
+    return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                           "%02x%02x%02x%02x%02x%02x",
+                           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+                           u[11], u[12], u[13], u[14], u[15]);
+}

@@ -60,6 +60,7 @@ static bool vl_start(TernConfig *c, GError **errp)
         return false;
     }
     vm_name_set(c->name);
+    vm_uuid_set(c->has_uuid ? c->uuid : NULL);
     if (!qapi_schema_load(errp)) {
         return false;
     }

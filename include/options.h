@@ -96,5 +96,9 @@ const TernOpts *config_find_chardev(const TernConfig *c, const char *id);
 /* The VM's name from -name (NULL when none), for QMP query-name. */
 const char *vm_name(void);
 void vm_name_set(const char *name);
+/* The VM's -uuid (16 bytes, NULL: none), for QMP query-uuid. */
+void vm_uuid_set(const uint8_t *uuid);
+/* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx; all zeros without -uuid (QEMU's). Caller frees. */
+char *vm_uuid_string(void);
 
 #endif

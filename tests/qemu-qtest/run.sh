@@ -75,12 +75,12 @@ device-plug-test /x86_64/device-plug/pci-unplug-json-request
 # Claimed paths that fail today, with the reason (each is TAP "not ok ... # TODO": shown,
 # not counted as a failure). A path here that passes is reported so it can be removed.
 KNOWN_FAILING="
-$VNET/virtio-net/virtio-net-tests/basic qos-test needs query-machines, qom-list-types, fw_cfg
-$VNET/virtio-net/virtio-net-tests/rx_stop_cont qos-test needs query-machines, qom-list-types, fw_cfg
-$VNET/virtio-net/virtio-net-tests/announce-self qos-test needs query-machines, qom-list-types, fw_cfg
-$VNET/virtio-net/virtio-net-tests/large_tx/uint_max qos-test needs query-machines, qom-list-types, fw_cfg
-$VNET/virtio-net/virtio-net-tests/large_tx/net_bufsize qos-test needs query-machines, qom-list-types, fw_cfg
-$VNET/virtio-net-pci-tests/hotplug qos-test needs query-machines, qom-list-types, fw_cfg
+$VNET/virtio-net/virtio-net-tests/basic qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
+$VNET/virtio-net/virtio-net-tests/rx_stop_cont qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
+$VNET/virtio-net/virtio-net-tests/announce-self qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
+$VNET/virtio-net/virtio-net-tests/large_tx/uint_max qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
+$VNET/virtio-net/virtio-net-tests/large_tx/net_bufsize qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
+$VNET/virtio-net-pci-tests/hotplug qos-test needs 0xCF8 bits 1:0 honoured and fw_cfg
 /x86_64/qmp/protocol the QMP reader does not recover after malformed bytes ({\\xFF)
 /x86_64/qmp/missing-any-arg tern has no qom-set
 /x86_64/qmp/object-add-failure-modes tern has no object-add
@@ -98,8 +98,8 @@ $VNET/virtio-net-pci-tests/hotplug qos-test needs query-machines, qom-list-types
 /x86_64/fw_cfg/reboot_timeout tern has no fw_cfg yet
 /x86_64/fw_cfg/no_reboot_timeout tern has no fw_cfg yet
 /x86_64/fw_cfg/splash_time tern has no fw_cfg yet
-/x86_64/device-plug/pci-unplug-request device-plug-test needs query-machines and device_del
-/x86_64/device-plug/pci-unplug-json-request device-plug-test needs query-machines and device_del
+/x86_64/device-plug/pci-unplug-request device-plug-test needs device_del with PCI hotplug
+/x86_64/device-plug/pci-unplug-json-request device-plug-test needs device_del with PCI hotplug
 "
 
 known_failing() {
