@@ -46,14 +46,19 @@ static const MemoryRegionOps host_address_ops = {
     .write = host_address_write,
 };
 
-/* The device and register the address register selects, or NULL (all ones). */
+/*
+ * The device and register the address register selects, or NULL (all ones). Bits 1:0
+ * of the address are reserved in the PCI spec, but QEMU ORs them into the register
+ * number and QEMU's libqos relies on it (`outl 0xcf8 ...|0x2e; inw 0xcfc` reads the
+ * subsystem id), so tern does the same (docs/qtest.md).
+ */
 static PCIDevice *host_target(uint64_t offset, uint32_t *reg)
 {
     uint32_t a = host.config_address;
     if (!(a & PCI_CONFIG_ADDRESS_ENABLE) || ((a >> 16) & 0xff) != 0) {
         return NULL;
     }
-    *reg = (a & 0xfc) + offset;
+    *reg = (a & 0xff) | offset;
     return pci_bus_find((a >> 8) & 0xff);
 }
 

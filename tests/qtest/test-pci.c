@@ -77,6 +77,14 @@ static void test_host_bridge(void)
     qtest_outb(qts, 0xcf8, 0x44);
     qtest_outw(qts, 0xcfa, 0x1234);
     g_assert_cmphex(qtest_inl(qts, 0xcf8), ==, 0x80000000);
+    /* Bits 1:0 of the address select the byte within the dword, ORed with the port
+     * offset (QEMU's behaviour, which libqos relies on). */
+    qtest_outl(qts, 0xcf8, 0x80000002);
+    g_assert_cmphex(qtest_inw(qts, 0xcfc), ==, 0x1237);
+    g_assert_cmphex(qtest_inb(qts, 0xcfd), ==, 0x12); /* 2 | 1: byte 3 */
+    qtest_outl(qts, 0xcf8, 0x8000000b);
+    g_assert_cmphex(qtest_inb(qts, 0xcfc), ==, 0x06);
+    g_assert_cmphex(qtest_inl(qts, 0xcf8), ==, 0x8000000b);
     qtest_quit(qts);
 }
 
