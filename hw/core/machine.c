@@ -57,6 +57,7 @@ void machine_destroy(void)
     } else {
         kvm_accel_destroy(); /* a no-op when it never started */
     }
+    pc_machine_destroy();
     pc_legacy_devices_destroy(); /* closes the serial backend: terminal, socket file */
     guest_ram_free();
 }
@@ -64,4 +65,5 @@ void machine_destroy(void)
 void machine_reset(void)
 {
     pci_bus_reset();
+    pc_machine_reset();
 }
