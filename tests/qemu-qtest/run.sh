@@ -75,8 +75,6 @@ device-plug-test /x86_64/device-plug/pci-unplug-json-request
 # Claimed paths that fail today, with the reason (each is TAP "not ok ... # TODO": shown,
 # not counted as a failure). A path here that passes is reported so it can be removed.
 KNOWN_FAILING="
-$VNET/virtio-net/virtio-net-tests/basic under investigation
-$VNET/virtio-net/virtio-net-tests/rx_stop_cont under investigation
 $VNET/virtio-net/virtio-net-tests/announce-self under investigation
 $VNET/virtio-net/virtio-net-tests/large_tx/uint_max under investigation
 $VNET/virtio-net/virtio-net-tests/large_tx/net_bufsize under investigation
