@@ -75,10 +75,8 @@ device-plug-test /x86_64/device-plug/pci-unplug-json-request
 # Claimed paths that fail today, with the reason (each is TAP "not ok ... # TODO": shown,
 # not counted as a failure). A path here that passes is reported so it can be removed.
 KNOWN_FAILING="
-$VNET/virtio-net/virtio-net-tests/announce-self under investigation
-$VNET/virtio-net/virtio-net-tests/large_tx/uint_max under investigation
-$VNET/virtio-net/virtio-net-tests/large_tx/net_bufsize under investigation
-$VNET/virtio-net-pci-tests/hotplug under investigation
+$VNET/virtio-net/virtio-net-tests/announce-self needs announce-self rounds paced in real time (the announce issue)
+$VNET/virtio-net-pci-tests/hotplug needs device_add/device_del with PCI hotplug
 /x86_64/qmp/protocol the QMP reader does not recover after malformed bytes ({\\xFF)
 /x86_64/qmp/missing-any-arg tern has no qom-set
 /x86_64/qmp/object-add-failure-modes tern has no object-add

@@ -213,6 +213,32 @@ static void test_tx(void)
     fixture_stop(&f);
 }
 
+/* A transmit chain over 4 GiB in total (each buffer RAM; the spec forbids the driver
+ * such chains) is dropped as one oversized frame and the device goes on, as in QEMU
+ * (qos-test's large_tx/uint_max). */
+static void test_tx_over_4gib(void)
+{
+    Fixture f;
+    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    for (int i = 0; i < 40; i++) {
+        qvirtqueue_desc(f.net->tx, i, 0x100000, 0x7000000, QVIRTIO_DESC_F_NEXT, i + 1);
+    }
+    qvirtqueue_desc(f.net->tx, 40, 0x100000, 0x7000000, 0, 0);
+    qvirtqueue_submit(f.net->tx, 0);
+    uint32_t id, len;
+    qvirtqueue_wait_used(f.net->tx, &id, &len);
+    g_assert_cmpuint(id, ==, 0);
+    g_assert_cmphex(qvirtio_get_status(f.net->dev) & QVIRTIO_S_NEEDS_RESET, ==, 0);
+    uint8_t frame[200], got[2048];
+    size_t flen = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
+    qvnet_tx(f.net, frame, flen);
+    /* The next frame on the wire is this one: the giant went nowhere. */
+    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                    flen);
+    g_assert_cmpmem(got, flen, frame, flen);
+    fixture_stop(&f);
+}
+
 static void check_rx(uint64_t features)
 {
     Fixture f;
@@ -818,16 +844,6 @@ static void bad_tx_indirect_in_indirect(Fixture *f)
     qvirtqueue_submit(f->net->tx, 0);
 }
 
-static void bad_tx_too_long(Fixture *f)
-{
-    /* Each buffer is RAM, but together they pass 4 GiB (the spec's limit). */
-    for (int i = 0; i < 40; i++) {
-        qvirtqueue_desc(f->net->tx, i, 0x100000, 0x7000000, QVIRTIO_DESC_F_NEXT, i + 1);
-    }
-    qvirtqueue_desc(f->net->tx, 40, 0x100000, 0x7000000, 0, 0);
-    qvirtqueue_submit(f->net->tx, 0);
-}
-
 static void bad_rx_readonly(Fixture *f)
 {
     uint64_t a = qtest_alloc(f->qts, 2048);
@@ -923,6 +939,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/features/refused", test_refused);
     g_test_add_func("/virtio-net/features/negotiation", test_negotiation);
     g_test_add_func("/virtio-net/tx", test_tx);
+    g_test_add_func("/virtio-net/tx/over-4GiB", test_tx_over_4gib);
     g_test_add_func("/virtio-net/rx", test_rx);
     g_test_add_func("/virtio-net/rx/mergeable", test_rx_mergeable);
     g_test_add_func("/virtio-net/rx/too-small", test_rx_too_small);
@@ -949,7 +966,6 @@ int main(int argc, char **argv)
     ADD_BAD("tx-next-out-of-range", bad_tx_next, "next index 999 out of range");
     ADD_BAD("tx-indirect-in-indirect", bad_tx_indirect_in_indirect,
             "indirect descriptor inside an indirect table");
-    ADD_BAD("tx-chain-over-4GiB", bad_tx_too_long, "longer than 4 GiB");
     ADD_BAD("rx-read-only-buffer", bad_rx_readonly, "read-only or shorter than the header");
     ADD_BAD("ctrl-no-ack", bad_ctrl_no_ack, "no header or no ack buffer");
     ADD_BAD("ctrl-no-header", bad_ctrl_no_header, "no header or no ack buffer");
