@@ -200,16 +200,22 @@ static void test_negotiation(void)
 
 /* ---- data path ---------------------------------------------------------------------- */
 
+/* The guest transmits a frame; it is the next one the backend gets. */
+static void assert_tx_passes(Fixture *f)
+{
+    uint8_t frame[200], got[2048];
+    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
+    qvnet_tx(f->net, frame, len);
+    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                    len);
+    g_assert_cmpmem(got, len, frame, len);
+}
+
 static void test_tx(void)
 {
     Fixture f;
     fixture_start(&f, "", QVNET_ALL_FEATURES, true);
-    uint8_t frame[200], got[2048];
-    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
-    qvnet_tx(f.net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
-    g_assert_cmpmem(got, len, frame, len);
+    assert_tx_passes(&f);
     fixture_stop(&f);
 }
 
@@ -229,13 +235,7 @@ static void test_tx_over_4gib(void)
     qvirtqueue_wait_used(f.net->tx, &id, &len);
     g_assert_cmpuint(id, ==, 0);
     g_assert_cmphex(qvirtio_get_status(f.net->dev) & QVIRTIO_S_NEEDS_RESET, ==, 0);
-    uint8_t frame[200], got[2048];
-    size_t flen = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
-    qvnet_tx(f.net, frame, flen);
-    /* The next frame on the wire is this one: the giant went nowhere. */
-    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    flen);
-    g_assert_cmpmem(got, flen, frame, flen);
+    assert_tx_passes(&f); /* and the giant went nowhere */
     fixture_stop(&f);
 }
 
@@ -915,11 +915,7 @@ static void test_bad(gconstpointer data)
     /* After a reset the device works again. */
     qvnet_free(f.net);
     f.net = qvnet_init(f.qts, QVNET_ALL_FEATURES, true);
-    uint8_t frame[100], got[2048];
-    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 50);
-    qvnet_tx(f.net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
+    assert_tx_passes(&f);
     fixture_stop(&f);
 }
 
