@@ -197,6 +197,14 @@ static bool opt_boot(TernConfig *c, const char *opt, const char *arg, GError **e
     return ok;
 }
 
+/* Named so the refusal says why, instead of "unknown option". */
+static bool opt_firmware(TernConfig *c, const char *opt, const char *arg, GError **errp)
+{
+    return options_fail(errp, opt,
+                        "tern loads no firmware images; it boots Linux itself "
+                        "(-kernel, -initrd, -append)");
+}
+
 const OptionDef options_extra_defs[] = {
     {"chardev", true, opt_chardev, "socket,id=ID,path=PATH[,server=on,wait=off]  for -mon"},
     {"mon", true, opt_mon, "chardev=ID,mode=control  QMP on that chardev"},
@@ -204,6 +212,8 @@ const OptionDef options_extra_defs[] = {
     {"audiodev", true, opt_audiodev, "none,id=ID  (tern has no sound devices)"},
     {"audio", true, opt_audio, "none  (tern has no sound devices)"},
     {"uuid", true, opt_uuid, "UUID  the machine's UUID (fw_cfg, query-uuid)"},
+    {"bios", true, opt_firmware, NULL},
+    {"pflash", true, opt_firmware, NULL},
     {"boot", true, opt_boot, "[menu=on|off][,splash-time=MS][,reboot-timeout=MS|-1]"},
 };
 const size_t options_extra_count = G_N_ELEMENTS(options_extra_defs);

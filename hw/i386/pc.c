@@ -78,6 +78,7 @@ bool pc_machine_init(TernConfig *c, GError **errp)
     }
     /* Under qtest the test is the CPU: there is nothing to boot unless asked. */
     if (kvm || c->kernel) {
+        pci_host_firmware_done(kvm);
         return x86_load_linux(c, errp);
     }
     return true;

@@ -80,8 +80,6 @@ $VNET/virtio-net-pci-tests/hotplug needs device_add/device_del with PCI hotplug
 /x86_64/qmp/protocol the QMP reader does not recover after malformed bytes ({\\xFF)
 /x86_64/qmp/missing-any-arg tern has no qom-set
 /x86_64/qmp/object-add-failure-modes tern has no object-add
-/x86_64/i440fx/defaults the host bridge's config space is not QEMU's yet
-/x86_64/i440fx/pam tern has no PAM registers yet
 /x86_64/device-plug/pci-unplug-request device-plug-test needs device_del with PCI hotplug
 /x86_64/device-plug/pci-unplug-json-request device-plug-test needs device_del with PCI hotplug
 "

@@ -88,6 +88,62 @@ static void test_host_bridge(void)
     qtest_quit(qts);
 }
 
+/* The i440FX's PAM and SMRAM registers route CPU accesses below 1 MiB: QEMU's power-on
+ * values, each PAM area on its own, the datasheet's meaning of the two bits. */
+static void test_pam_smram(void)
+{
+    QTestState *qts = qtest_init("-machine pc");
+    QPCIBus bus;
+    qpci_init(&bus, qts);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x72), ==, 0x02);
+    for (int r = 0x59; r <= 0x5f; r++) {
+        g_assert_cmphex(qpci_config_readb(&bus, 0, r), ==, 0);
+    }
+    /* All to PCI: nothing there, writes vanish. */
+    qtest_writeb(qts, 0xc4000, 0x42);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0xff);
+    /* PAM1 high nibble is 0xC4000-0xC7FFF: RAM read/write there, not next door. */
+    qpci_config_writeb(&bus, 0, 0x5a, 0x30);
+    qtest_writeb(qts, 0xc4000, 0x42);
+    qtest_writeb(qts, 0xc7fff, 0x43);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x42);
+    g_assert_cmphex(qtest_readb(qts, 0xc7fff), ==, 0x43);
+    g_assert_cmphex(qtest_readb(qts, 0xc3fff), ==, 0xff);
+    g_assert_cmphex(qtest_readb(qts, 0xc8000), ==, 0xff);
+    /* Read enable only: RAM reads, writes dropped. Write enable only: the reverse. */
+    qpci_config_writeb(&bus, 0, 0x5a, 0x10);
+    qtest_writeb(qts, 0xc4000, 0x99);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x42);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x20);
+    qtest_writeb(qts, 0xc4000, 0x77);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0xff);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x10);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x77);
+    /* The BIOS area is PAM0's high nibble, 64 KiB; the low nibble stores nothing. */
+    qpci_config_writeb(&bus, 0, 0x59, 0xff);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x59), ==, 0x30);
+    qtest_writel(qts, 0xf0000, 0x12345678);
+    qtest_writel(qts, 0xffffc, 0x9abcdef0);
+    g_assert_cmphex(qtest_readl(qts, 0xf0000), ==, 0x12345678);
+    g_assert_cmphex(qtest_readl(qts, 0xffffc), ==, 0x9abcdef0);
+    /* An access across an area boundary is split at it. */
+    g_assert_cmphex(qtest_readw(qts, 0xc3fff), ==, 0x77ff);
+    /* SMRAM: D_OPEN shows the RAM under 0xA0000-0xBFFFF; the base stays hardwired. */
+    g_assert_cmphex(qtest_readb(qts, 0xa0000), ==, 0xff);
+    qpci_config_writeb(&bus, 0, 0x72, 0x47);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x72), ==, 0x42);
+    qtest_writeb(qts, 0xbffff, 0x5a);
+    g_assert_cmphex(qtest_readb(qts, 0xbffff), ==, 0x5a);
+    qpci_config_writeb(&bus, 0, 0x72, 0x02);
+    g_assert_cmphex(qtest_readb(qts, 0xbffff), ==, 0xff);
+    /* Below and above the window: plain RAM whatever the registers say. */
+    qtest_writeb(qts, 0x9ffff, 0x11);
+    g_assert_cmphex(qtest_readb(qts, 0x9ffff), ==, 0x11);
+    qtest_writeb(qts, 0x100000, 0x22);
+    g_assert_cmphex(qtest_readb(qts, 0x100000), ==, 0x22);
+    qtest_quit(qts);
+}
+
 static void test_find_device(void)
 {
     QTestState *qts = qtest_init("-machine pc -device pci-testdev,addr=05.0");
@@ -430,6 +486,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pci/host-bridge", test_host_bridge);
+    g_test_add_func("/pci/pam-smram", test_pam_smram);
     g_test_add_func("/pci/find-device", test_find_device);
     g_test_add_func("/pci/bar-sizing", test_bar_sizing);
     g_test_add_func("/pci/bar-decoding", test_bar_decoding);

@@ -192,6 +192,8 @@ static const BadLine bad_lines[] = {
     {"-uuid 4600cb32-38ec-4b2f-8acb-81c6ea54f2d", "is not a UUID"},
     {"-uuid 4600cb32x38ec-4b2f-8acb-81c6ea54f2d8", "is not a UUID"},
     {"-boot order=c", "property 'order' is not supported"},
+    {"-bios bios.bin", "-bios: tern loads no firmware images"},
+    {"-pflash flash.img", "-pflash: tern loads no firmware images"},
     {"-boot splash-time=70000", "'splash-time' must be a number from 0 to 65535"},
     {"-boot reboot-timeout=-2", "'reboot-timeout' must be a number"},
 };
