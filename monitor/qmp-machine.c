@@ -1,11 +1,12 @@
 /*
  * qmp-machine.c: what the machine is made of, as QEMU's management and test tools ask
- * for it: query-machines, qom-list-types and query-uuid. The answers list only what
- * tern really builds; tests/unit/test-qmp-machine.c holds the type table to the -device
- * registry.
+ * for it (query-machines, qom-list-types, query-uuid), and system_reset. The answers
+ * list only what tern really builds; tests/unit/test-qmp-machine.c holds the type table
+ * to the -device registry.
  */
 #include <string.h>
 #include "error.h"
+#include "hw/machine.h"
 #include "options.h"
 #include "qmp-internal.h"
 
@@ -115,3 +116,17 @@ static JsonNode *qmp_query_uuid(JsonObject *args, QmpContext *ctx, GError **errp
     return qmp_node_take_object(info);
 }
 QMP_COMMAND("query-uuid", qmp_query_uuid)
+
+/* QEMU's order: the devices reset, then RESET; the reply follows. */
+static JsonNode *qmp_system_reset(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    if (!machine_system_reset(errp)) {
+        return NULL;
+    }
+    JsonObject *data = json_object_new();
+    json_object_set_boolean_member(data, "guest", FALSE);
+    json_object_set_string_member(data, "reason", "host-qmp-system-reset");
+    qmp_event_emit("RESET", data);
+    return NULL;
+}
+QMP_COMMAND("system_reset", qmp_system_reset)

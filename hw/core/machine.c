@@ -62,8 +62,21 @@ void machine_destroy(void)
     guest_ram_free();
 }
 
+bool machine_system_reset(GError **errp)
+{
+    if (machine.accel == ACCEL_KVM) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "system_reset is not supported with KVM: tern has no firmware to run "
+                    "again (quit and start the VM anew)");
+        return false;
+    }
+    machine_reset();
+    return true;
+}
+
 void machine_reset(void)
 {
     pci_bus_reset();
     pc_machine_reset();
+    pc_legacy_devices_reset();
 }

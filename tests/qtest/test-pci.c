@@ -144,6 +144,32 @@ static void test_pam_smram(void)
     qtest_quit(qts);
 }
 
+/* QMP system_reset under qtest: RESET (QEMU's data), then the devices are at their
+ * power-on state: PCI command registers, the i440FX's PAM, fw_cfg's selector. */
+static void test_system_reset(void)
+{
+    QTestState *qts = qtest_init("-machine pc -device pci-testdev,addr=05.0");
+    QPCIBus bus;
+    qpci_init(&bus, qts);
+    int devfn = QPCI_DEVFN(5, 0);
+    qpci_config_writew(&bus, devfn, 0x04, 0x0007);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x33);
+    qtest_outw(qts, 0x510, 0x01); /* fw_cfg: select the id */
+    QmpClient *c = qtest_qmp(qts);
+    g_autoptr(JsonNode) ret = qmp_ok(c, "{'execute': 'system_reset'}");
+    GError *err = NULL;
+    g_autoptr(JsonObject) ev = qmp_client_wait_event(c, "RESET", 5000, &err);
+    g_assert_no_error(err);
+    JsonObject *data = json_object_get_object_member(ev, "data");
+    g_assert_false(json_object_get_boolean_member(data, "guest"));
+    g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==, "host-qmp-system-reset");
+    g_assert_cmphex(qpci_config_readw(&bus, devfn, 0x04), ==, 0);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x5a), ==, 0);
+    g_assert_cmphex(qpci_config_readw(&bus, devfn, 0x00), ==, TESTDEV_VENDOR);
+    g_assert_cmphex(qtest_inb(qts, 0x511), ==, 'Q'); /* the signature again */
+    qtest_quit(qts);
+}
+
 static void test_find_device(void)
 {
     QTestState *qts = qtest_init("-machine pc -device pci-testdev,addr=05.0");
@@ -487,6 +513,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pci/host-bridge", test_host_bridge);
     g_test_add_func("/pci/pam-smram", test_pam_smram);
+    g_test_add_func("/pci/system-reset", test_system_reset);
     g_test_add_func("/pci/find-device", test_find_device);
     g_test_add_func("/pci/bar-sizing", test_bar_sizing);
     g_test_add_func("/pci/bar-decoding", test_bar_decoding);

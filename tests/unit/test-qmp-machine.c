@@ -7,6 +7,7 @@
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
 #include "options.h"
+#include "runstate.h"
 
 /* Execute a request and return its "return" array/object (asserting success). */
 static JsonNode *ok(const char *request)
@@ -118,6 +119,37 @@ static void test_query_uuid(void)
     vm_uuid_set(NULL);
 }
 
+static const char *hmp(const char *line, JsonNode **keep)
+{
+    g_autofree char *req = g_strdup_printf(
+        "{'execute': 'human-monitor-command', 'arguments': {'command-line': '%s'}}", line);
+    *keep = ok(req);
+    return json_node_get_string(*keep);
+}
+
+static void test_human_monitor_command(void)
+{
+    runstate_init(RUN_STATE_PRELAUNCH);
+    vm_name_set("vm1");
+    JsonNode *n[6];
+    g_assert_cmpstr(hmp("info status", &n[0]), ==, "VM status: paused (prelaunch)\r\n");
+    g_assert_cmpstr(hmp("  info   name ", &n[1]), ==, "vm1\r\n");
+    g_assert_cmpstr(hmp("info version", &n[2]), ==,
+                    TERN_VERSION " (tern-" TERN_VERSION ")\r\n");
+    g_assert_nonnull(strstr(hmp("help", &n[3]), "info status"));
+    /* Anything else: QEMU's text, as a reply. */
+    g_assert_cmpstr(hmp("savevm snap", &n[4]), ==, "unknown command: 'savevm snap'\r\n");
+    g_assert_cmpstr(hmp("", &n[5]), ==, "");
+    for (int i = 0; i < 6; i++) {
+        json_node_unref(n[i]);
+    }
+    vm_name_set(NULL);
+    /* The argument is required (QEMU's qmp-test checks the error). */
+    g_autofree char *text = qmp_execute_text("{'execute': 'human-monitor-command', 'id': 2}");
+    g_assert_nonnull(strstr(text, "\"GenericError\""));
+    g_assert_nonnull(strstr(text, "\"id\": 2"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -128,5 +160,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-machine/query-machines", test_query_machines);
     g_test_add_func("/qmp-machine/qom-list-types", test_qom_list_types);
     g_test_add_func("/qmp-machine/query-uuid", test_query_uuid);
+    g_test_add_func("/qmp-machine/human-monitor-command", test_human_monitor_command);
     return g_test_run();
 }
