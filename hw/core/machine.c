@@ -62,12 +62,20 @@ void machine_destroy(void)
     guest_ram_free();
 }
 
-bool machine_system_reset(GError **errp)
+bool machine_reset_supported(TernAccel accel, GError **errp)
 {
-    if (machine.accel == ACCEL_KVM) {
+    if (accel == ACCEL_KVM) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "system_reset is not supported with KVM: tern has no firmware to run "
                     "again (quit and start the VM anew)");
+        return false;
+    }
+    return true;
+}
+
+bool machine_system_reset(GError **errp)
+{
+    if (!machine_reset_supported(machine.accel, errp)) {
         return false;
     }
     machine_reset();

@@ -15,5 +15,7 @@ void machine_reset(void);
 /* QMP system_reset: machine_reset() where tern can (no vCPUs to restart: qtest, or no
  * machine); with KVM an error saying why not. */
 bool machine_system_reset(GError **errp);
+/* Whether system_reset can work on this accelerator (the error says why not). */
+bool machine_reset_supported(TernAccel accel, GError **errp);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 #include <json-glib/json-glib.h>
+#include "hw/machine.h"
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
 #include "options.h"
@@ -119,6 +120,29 @@ static void test_query_uuid(void)
     vm_uuid_set(NULL);
 }
 
+/* system_reset without a machine: RESET all the same; with KVM it cannot work. */
+static void on_event(const char *name, JsonObject *data, void *opaque)
+{
+    if (strcmp(name, "RESET") == 0) {
+        g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==,
+                        "host-qmp-system-reset");
+        (*(int *)opaque)++;
+    }
+}
+
+static void test_system_reset(void)
+{
+    int resets = 0;
+    guint id = qmp_event_observer_add(on_event, &resets);
+    g_autoptr(JsonNode) ret = ok("{'execute': 'system_reset'}");
+    qmp_event_observer_remove(id);
+    g_assert_cmpint(resets, ==, 1);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(machine_reset_supported(ACCEL_QTEST, NULL));
+    g_assert_false(machine_reset_supported(ACCEL_KVM, &err));
+    g_assert_nonnull(strstr(err->message, "not supported with KVM"));
+}
+
 static const char *hmp(const char *line, JsonNode **keep)
 {
     g_autofree char *req = g_strdup_printf(
@@ -160,6 +184,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-machine/query-machines", test_query_machines);
     g_test_add_func("/qmp-machine/qom-list-types", test_qom_list_types);
     g_test_add_func("/qmp-machine/query-uuid", test_query_uuid);
+    g_test_add_func("/qmp-machine/system-reset", test_system_reset);
     g_test_add_func("/qmp-machine/human-monitor-command", test_human_monitor_command);
     return g_test_run();
 }
