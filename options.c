@@ -7,6 +7,7 @@
 #include <string.h>
 #include "error.h"
 #include "options.h"
+#include "options-internal.h"
 #include "sandbox.h"
 
 #define MAX_SMP 64
@@ -265,6 +266,9 @@ TernConfig *config_new(void)
     c->qmp = g_ptr_array_new_with_free_func(g_free);
     c->netdevs = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     c->devices = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
+    c->chardevs = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
+    c->monitors = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
+    c->boot.reboot_timeout = UINT32_MAX; /* QEMU's default: the firmware never reboots */
     return c;
 }
 
@@ -287,20 +291,14 @@ void config_free(TernConfig *c)
     g_free(c->logfile);
     g_free(c->qtest);
     g_free(c->qtest_log);
+    g_ptr_array_unref(c->chardevs);
+    g_ptr_array_unref(c->monitors);
     g_free(c);
 }
 
-typedef bool OptionHandler(TernConfig *c, const char *opt, const char *arg, GError **errp);
+#define fail options_fail
 
-typedef struct {
-    const char *name; /* without the leading '-' */
-    bool has_arg;
-    OptionHandler *handler;
-    const char *help;
-} OptionDef;
-
-static bool fail(GError **errp, const char *opt, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool fail(GError **errp, const char *opt, const char *fmt, ...)
+bool options_fail(GError **errp, const char *opt, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -644,10 +642,14 @@ static void print_help(FILE *out)
 {
     fprintf(out, "tern %s, a small KVM virtual machine monitor\n"
                  "usage: tern [options]\n\n", TERN_VERSION);
-    for (size_t i = 0; i < G_N_ELEMENTS(option_defs); i++) {
-        const OptionDef *d = &option_defs[i];
-        if (d->help) {
-            fprintf(out, "  -%-12s %s\n", d->name, d->help);
+    const OptionDef *tables[] = {option_defs, options_extra_defs};
+    const size_t sizes[] = {G_N_ELEMENTS(option_defs), options_extra_count};
+    for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
+        for (size_t i = 0; i < sizes[t]; i++) {
+            const OptionDef *d = &tables[t][i];
+            if (d->help) {
+                fprintf(out, "  -%-12s %s\n", d->name, d->help);
+            }
         }
     }
     fprintf(out, "\nThe syntax is QEMU's; anything tern does not support is refused.\n");
@@ -668,6 +670,11 @@ OptionsResult options_parse(TernConfig *c, int argc, char **argv, FILE *out, GEr
             if (strcmp(option_defs[k].name, name) == 0) {
                 d = &option_defs[k];
                 break;
+            }
+        }
+        for (size_t k = 0; !d && k < options_extra_count; k++) {
+            if (strcmp(options_extra_defs[k].name, name) == 0) {
+                d = &options_extra_defs[k];
             }
         }
         if (!d) {
@@ -709,8 +716,11 @@ OptionsResult options_parse(TernConfig *c, int argc, char **argv, FILE *out, GEr
                     "-%s: only allowed with -kernel", c->initrd ? "initrd" : "append");
         return OPTIONS_ERROR;
     }
-    if (c->nographic && !c->serial) {
+    if (c->nographic && !c->serial && !c->nodefaults) {
         c->serial = g_strdup("stdio");
+    }
+    if (!options_extra_check(c, errp)) {
+        return OPTIONS_ERROR;
     }
     return OPTIONS_RUN;
 }

@@ -62,12 +62,20 @@ static bool vl_start(TernConfig *c, GError **errp)
         return false;
     }
     vm_name_set(c->name);
+    vm_uuid_set(c->has_uuid ? c->uuid : NULL);
     if (!qapi_schema_load(errp)) {
         return false;
     }
     for (guint i = 0; i < c->qmp->len; i++) {
         if (!qmp_server_add(g_ptr_array_index(c->qmp, i), errp)) {
             g_prefix_error(errp, "-qmp %s: ", (char *)g_ptr_array_index(c->qmp, i));
+            return false;
+        }
+    }
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const TernOpts *mon = g_ptr_array_index(c->monitors, i);
+        if (!qmp_server_add_chardev(config_find_chardev(c, mon->driver), errp)) {
+            g_prefix_error(errp, "-chardev %s: ", mon->driver);
             return false;
         }
     }

@@ -60,6 +60,14 @@ typedef enum {
     ACCEL_QTEST,
 } TernAccel;
 
+/* -boot: what firmware would read from fw_cfg (tern boots no firmware itself). */
+typedef struct {
+    bool menu;               /* menu=on */
+    bool has_splash_time;    /* splash-time given: "etc/boot-menu-wait" exists */
+    uint16_t splash_time;    /* ms */
+    uint32_t reboot_timeout; /* ms, "etc/boot-fail-wait"; UINT32_MAX: never (-1) */
+} TernBootConfig;
+
 typedef struct {
     char *name;
     uint64_t ram_size; /* bytes */
@@ -81,6 +89,12 @@ typedef struct {
     char *qtest;     /* -qtest chardev spec */
     char *qtest_log; /* -qtest-log FILE */
     unsigned sandbox; /* -sandbox: SANDBOX_* groups to deny, 0 for none */
+    GPtrArray *chardevs; /* TernOpts *: -chardev socket,id=ID,path=PATH[,server=,wait=] */
+    GPtrArray *monitors; /* TernOpts *: -mon chardev=ID,mode=control */
+    bool nodefaults;     /* -nodefaults: -nographic puts no serial port on stdio */
+    bool has_uuid;
+    uint8_t uuid[16]; /* -uuid, in the byte order it is written (RFC 4122) */
+    TernBootConfig boot;
 } TernConfig;
 
 typedef enum {
@@ -94,8 +108,15 @@ void config_free(TernConfig *c);
 /* Parse argv (argv[0] is the program); -version and -help print to `out`. */
 OptionsResult options_parse(TernConfig *c, int argc, char **argv, FILE *out, GError **errp);
 
+/* The -chardev with this id, or NULL. */
+const TernOpts *config_find_chardev(const TernConfig *c, const char *id);
+
 /* The VM's name from -name (NULL when none), for QMP query-name. */
 const char *vm_name(void);
 void vm_name_set(const char *name);
+/* The VM's -uuid (16 bytes, NULL: none), for QMP query-uuid. */
+void vm_uuid_set(const uint8_t *uuid);
+/* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx; all zeros without -uuid (QEMU's). Caller frees. */
+char *vm_uuid_string(void);
 
 #endif

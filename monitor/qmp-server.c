@@ -482,6 +482,15 @@ static bool check_options(char **opts, GError **errp)
     return true;
 }
 
+static void server_register(GSocket *sock, const char *unix_path)
+{
+    QmpServer *srv = g_new0(QmpServer, 1);
+    srv->sock = sock;
+    srv->unix_path = g_strdup(unix_path);
+    server_watch(srv);
+    qmp.servers = g_list_append(qmp.servers, srv);
+}
+
 bool qmp_server_add(const char *spec, GError **errp)
 {
     char **parts = g_strsplit(spec, ",", -1);
@@ -496,13 +505,53 @@ bool qmp_server_add(const char *spec, GError **errp)
         sock = listen_addr(addr, errp);
     }
     if (sock) {
-        QmpServer *srv = g_new0(QmpServer, 1);
-        srv->sock = sock;
-        srv->unix_path = is_unix ? g_strdup(addr + 5) : NULL;
-        server_watch(srv);
-        qmp.servers = g_list_append(qmp.servers, srv);
+        server_register(sock, is_unix ? addr + 5 : NULL);
     }
     g_strfreev(parts);
+    return sock != NULL;
+}
+
+/* A client-mode chardev: connect to the peer's listening socket; one session, which
+ * ends when the peer closes it (QEMU does not reconnect either without reconnect=). */
+static bool connect_unix(const char *path, GError **errp)
+{
+    SockAddr addr;
+    GSocket *sock = NULL;
+    if (sockaddr_parse_unix(path, &addr, errp)) {
+        int fd = sockaddr_connect(&addr, errp);
+        if (fd >= 0 && !(sock = g_socket_new_from_fd(fd, errp))) {
+            close(fd);
+        }
+    }
+    sockaddr_clear(&addr);
+    if (sock) {
+        session_new(sock, true);
+    }
+    return sock != NULL;
+}
+
+bool qmp_server_add_chardev(const TernOpts *chr, GError **errp)
+{
+    const char *path = opts_get(chr, "path");
+    bool server = false, wait = true;
+    opts_get_bool(chr, "server", false, &server, NULL); /* checked by the option parser */
+    opts_get_bool(chr, "wait", true, &wait, NULL);
+    GSocket *sock = NULL;
+    if (!server) {
+        return connect_unix(path, errp);
+    }
+    if (wait) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "wait=on (waiting for a client before starting) is not supported; "
+                    "add wait=off");
+        return false;
+    }
+    char *spec = g_strconcat("unix:", path, NULL);
+    sock = listen_addr(spec, errp);
+    g_free(spec);
+    if (sock) {
+        server_register(sock, path);
+    }
     return sock != NULL;
 }
 

@@ -39,7 +39,7 @@ bool netdev_create(const TernOpts *o, GError **errp)
     const NetBackendClass *nc = o->driver ? net_backend_class_find(o->driver) : NULL;
     if (!nc) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "-netdev %s: backend type not supported (supported: tap, socket)",
+                    "-netdev %s: backend type not supported (supported: tap, socket, hubport)",
                     o->driver ? o->driver : "(none)");
         return false;
     }

@@ -3,8 +3,11 @@
 #
 # Every GTest binary under $BUILD/tests runs with --tap; executable scripts named
 # tests/functional/*.sh print TAP too (they run the real-guest tests, in the lab when the
-# host's KVM cannot boot Linux); the fuzz targets in $FUZZ_BUILD get a short run each
-# (FUZZ_CHECK_SECONDS) and replay their regression inputs (tests/fuzz/run-fuzz.sh). A binary that dies without reporting counts as a failure.
+# host's KVM cannot boot Linux), and so does tests/qemu-qtest/run.sh (QEMU's own qtest
+# programs against tern; its first run builds them, hence its longer time limit); the fuzz
+# targets in $FUZZ_BUILD get a short run each (FUZZ_CHECK_SECONDS) and replay their
+# regression inputs (tests/fuzz/run-fuzz.sh). A binary that dies without reporting counts
+# as a failure.
 # Under SANITIZE=1 every process (tests and the tern binaries they start) logs sanitizer
 # reports into one directory; any report there fails the run.
 set -u
@@ -76,6 +79,8 @@ for t in tests/functional/*.sh; do
     [ -x "$t" ] || continue
     run_tap "$t" "$t"
 done
+
+TEST_TIMEOUT=${QEMU_QTEST_TIMEOUT:-2400} run_tap tests/qemu-qtest/run.sh tests/qemu-qtest/run.sh
 
 if [ "$SANITIZE" = 1 ] && ls "$logdir"/asan* "$logdir"/ubsan* >/dev/null 2>&1; then
     echo "FAIL: sanitizer reports:"

@@ -57,11 +57,34 @@ void machine_destroy(void)
     } else {
         kvm_accel_destroy(); /* a no-op when it never started */
     }
+    pc_machine_destroy();
     pc_legacy_devices_destroy(); /* closes the serial backend: terminal, socket file */
     guest_ram_free();
+}
+
+bool machine_reset_supported(TernAccel accel, GError **errp)
+{
+    if (accel == ACCEL_KVM) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "system_reset is not supported with KVM: tern has no firmware to run "
+                    "again (quit and start the VM anew)");
+        return false;
+    }
+    return true;
+}
+
+bool machine_system_reset(GError **errp)
+{
+    if (!machine_reset_supported(machine.accel, errp)) {
+        return false;
+    }
+    machine_reset();
+    return true;
 }
 
 void machine_reset(void)
 {
     pci_bus_reset();
+    pc_machine_reset();
+    pc_legacy_devices_reset();
 }

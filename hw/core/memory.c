@@ -25,6 +25,8 @@ static struct {
     GPtrArray *maps[ADDR_SPACE__MAX]; /* MemoryRegion *, oldest first */
     DmaWriteHook *write_hook;
     void *write_hook_opaque;
+    MemoryRamView *ram_view;
+    void *ram_view_opaque;
 } mem;
 
 static const uint64_t space_limit[ADDR_SPACE__MAX] = {
@@ -235,6 +237,17 @@ static uint64_t access_step(AddressSpaceId space, uint64_t addr, uint8_t *buf, u
     if (ram) {
         uint64_t n = MIN(len, ram->size - (addr - ram->gpa));
         uint8_t *host = ram->host + (addr - ram->gpa);
+        bool readable = true, writable = true;
+        if (mem.ram_view) {
+            mem.ram_view(addr, &n, &readable, &writable, mem.ram_view_opaque);
+        }
+        if (!(is_write ? writable : readable)) {
+            /* The chipset routes it away from RAM, to a bus with nothing there. */
+            if (!is_write) {
+                memset(buf, 0xff, n);
+            }
+            return n;
+        }
         if (is_write) {
             memcpy(host, buf, n);
             /* qtest writes RAM behind any dirty log: migration must see them too. */
@@ -307,6 +320,12 @@ void address_space_write(AddressSpaceId space, uint64_t addr, uint64_t value, un
     g_return_if_fail(size == 1 || size == 2 || size == 4 || size == 8);
     store_le(buf, value, size);
     address_space_rw(space, addr, buf, size, true);
+}
+
+void memory_set_ram_view(MemoryRamView *view, void *opaque)
+{
+    mem.ram_view = view;
+    mem.ram_view_opaque = opaque;
 }
 
 bool dma_read(uint64_t gpa, void *buf, size_t len)

@@ -83,6 +83,13 @@ bool pc_legacy_devices_init(TernConfig *c, GError **errp)
     return true;
 }
 
+void pc_legacy_devices_reset(void)
+{
+    if (legacy.com1) {
+        serial_reset(legacy.com1);
+    }
+}
+
 void pc_legacy_devices_destroy(void)
 {
     serial_free(legacy.com1);

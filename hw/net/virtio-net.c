@@ -252,7 +252,9 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
         return 0;
     }
     net_iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
-    if (size < 14 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
+    /* A frame shorter than an Ethernet header reaches a promiscuous guest, as in QEMU
+     * (the filter refuses it otherwise). */
+    if (size == 0 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
         return -1;
     }
     if (base) {

@@ -2,9 +2,32 @@
  * pci-host.c: the i440FX-style host bridge at 00.0 and configuration mechanism 1: the
  * driver writes an address to 0xCF8 (enable bit, bus, device/function, register) and
  * moves data through 0xCFC-0xCFF in bytes, words or dwords.
+ *
+ * The bridge's PAM registers (0x59-0x5F) decide, for each of 13 areas of
+ * 0xC0000-0xFFFFF, whether CPU reads and writes reach RAM or the PCI bus (where tern has
+ * no ROM: reads float high); its SMRAM register (0x72) opens the 0xA0000-0xBFFFF window
+ * to RAM (D_OPEN). Power-on state as QEMU's: PAM 0 (all to PCI), SMRAM 0x02. tern's Linux
+ * loader stands in for firmware and leaves what SeaBIOS leaves a kernel: PAM all RAM
+ * read/write, SMRAM open. Under KVM the guest reaches RAM through KVM's mappings, not
+ * through tern, so there the registers are fixed at that state (docs/qtest.md).
  */
+#include <string.h>
+#include "hw/memory.h"
 #include "hw/pci.h"
 #include "pci-internal.h"
+
+#define I440FX_PAM 0x59
+#define I440FX_PAM_SIZE 7
+#define I440FX_PAM_RE 1 /* per area nibble: reads reach RAM */
+#define I440FX_PAM_WE 2 /* writes reach RAM */
+#define I440FX_SMRAM 0x72
+#define I440FX_SMRAM_D_OPEN 0x40
+#define I440FX_SMRAM_C_BASE_SEG 0x02 /* hardwired: the SMRAM window is at 0xA0000 */
+#define SMRAM_WINDOW_START 0xa0000
+#define PAM_START 0xc0000
+#define PAM_END 0x100000
+#define PAM_AREA_SIZE 0x4000 /* 0xC0000-0xEFFFF in 16 KiB areas; the BIOS area is 64 KiB */
+#define PAM_BIOS_START 0xf0000
 
 /* The bridge and its two port ranges: one per machine. */
 typedef struct PCIHostState {
@@ -46,14 +69,19 @@ static const MemoryRegionOps host_address_ops = {
     .write = host_address_write,
 };
 
-/* The device and register the address register selects, or NULL (all ones). */
+/*
+ * The device and register the address register selects, or NULL (all ones). Bits 1:0
+ * of the address are reserved in the PCI spec, but QEMU ORs them into the register
+ * number and QEMU's libqos relies on it (`outl 0xcf8 ...|0x2e; inw 0xcfc` reads the
+ * subsystem id), so tern does the same (docs/qtest.md).
+ */
 static PCIDevice *host_target(uint64_t offset, uint32_t *reg)
 {
     uint32_t a = host.config_address;
     if (!(a & PCI_CONFIG_ADDRESS_ENABLE) || ((a >> 16) & 0xff) != 0) {
         return NULL;
     }
-    *reg = (a & 0xfc) + offset;
+    *reg = (a & 0xff) | offset;
     return pci_bus_find((a >> 8) & 0xff);
 }
 
@@ -81,6 +109,53 @@ static const MemoryRegionOps host_data_ops = {
     .write = host_data_write,
 };
 
+/* Area index as the PAM registers number them: 1 is 0xF0000-0xFFFFF (PAM0's high
+ * nibble), 2.. are the 16 KiB areas from 0xC0000 (PAM1 low nibble, ...). */
+static unsigned pam_area(uint64_t addr, uint64_t *end)
+{
+    if (addr >= PAM_BIOS_START) {
+        *end = PAM_END;
+        return 1;
+    }
+    *end = (addr & ~(uint64_t)(PAM_AREA_SIZE - 1)) + PAM_AREA_SIZE;
+    return 2 + (addr - PAM_START) / PAM_AREA_SIZE;
+}
+
+static void host_ram_view(uint64_t addr, uint64_t *len, bool *readable, bool *writable,
+                          void *opaque)
+{
+    uint64_t end;
+    if (addr < SMRAM_WINDOW_START) {
+        end = SMRAM_WINDOW_START;
+    } else if (addr < PAM_START) {
+        end = PAM_START;
+        *readable = *writable = host.dev.config[I440FX_SMRAM] & I440FX_SMRAM_D_OPEN;
+    } else if (addr < PAM_END) {
+        unsigned area = pam_area(addr, &end);
+        uint8_t reg = host.dev.config[I440FX_PAM + area / 2];
+        uint8_t attr = area & 1 ? reg >> 4 : reg & 0xf;
+        *readable = attr & I440FX_PAM_RE;
+        *writable = attr & I440FX_PAM_WE;
+    } else {
+        return;
+    }
+    *len = MIN(*len, end - addr);
+}
+
+void pci_host_firmware_done(bool fixed)
+{
+    for (int i = 0; i < I440FX_PAM_SIZE; i++) {
+        host.dev.config[I440FX_PAM + i] = i == 0 ? 0x30 : 0x33;
+        if (fixed) {
+            host.dev.wmask[I440FX_PAM + i] = 0;
+        }
+    }
+    host.dev.config[I440FX_SMRAM] = I440FX_SMRAM_C_BASE_SEG | I440FX_SMRAM_D_OPEN;
+    if (fixed) {
+        host.dev.wmask[I440FX_SMRAM] = 0;
+    }
+}
+
 void pci_host_init(void)
 {
     if (pci_bus_exists()) {
@@ -91,6 +166,13 @@ void pci_host_init(void)
     pci_device_init(&host.dev, "i440FX", 0x8086, 0x1237, 0x060000, 0x02, 0x1af4, 0x1100);
     host.dev.config[PCI_INTERRUPT_PIN] = 0;
     host.dev.wmask[PCI_INTERRUPT_LINE] = 0;
+    /* PAM: both attribute bits of each nibble; SMRAM: D_OPEN, D_CLS, D_LCK and G_SMRAME
+     * store (tern has no SMM, so only D_OPEN has an effect), the base is hardwired. */
+    memset(host.dev.wmask + I440FX_PAM, 0x33, I440FX_PAM_SIZE);
+    host.dev.wmask[I440FX_PAM] = 0x30; /* PAM0's low nibble is reserved */
+    host.dev.config[I440FX_SMRAM] = I440FX_SMRAM_C_BASE_SEG;
+    host.dev.wmask[I440FX_SMRAM] = 0x78;
+    memory_set_ram_view(host_ram_view, NULL);
     pci_bus_add_device(&host.dev, 0, NULL);
     g_autofree char *path = pci_device_path(&host.dev);
     g_autofree char *idstr = g_strdup_printf("%s/i440fx", path);

@@ -60,6 +60,17 @@ void address_space_rw(AddressSpaceId space, uint64_t addr, void *buf, uint64_t l
 uint64_t address_space_read(AddressSpaceId space, uint64_t addr, unsigned size);
 void address_space_write(AddressSpaceId space, uint64_t addr, uint64_t value, unsigned size);
 
+/*
+ * The chipset's view of RAM for CPU-side accesses (the i440FX's PAM and SMRAM registers
+ * decide whether 0xA0000-0xFFFFF reads and writes reach RAM). Called for an access to
+ * RAM at addr: clear *readable / *writable where they do not (reads then float high,
+ * writes vanish), and cut *len to where that answer ends. NULL: all RAM is plain RAM.
+ * Device DMA does not go through it, nor do KVM's own mappings of RAM.
+ */
+typedef void MemoryRamView(uint64_t addr, uint64_t *len, bool *readable, bool *writable,
+                           void *opaque);
+void memory_set_ram_view(MemoryRamView *view, void *opaque);
+
 /* Device-side (bus-master) access to RAM, little-endian guest. False when any byte is
  * outside RAM: the caller treats that as a guest error. */
 bool dma_read(uint64_t gpa, void *buf, size_t len);

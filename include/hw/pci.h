@@ -220,6 +220,10 @@ char *pci_device_path(const PCIDevice *d);
 /* The host bridge (8086:1237 at 00.0) and bus, created by the pc machine; the bridge
  * answers configuration mechanism 1 at 0xCF8/0xCFC. */
 void pci_host_init(void);
+/* Leave the host bridge as firmware leaves it for an OS (tern's Linux loader stands in
+ * for firmware): PAM all RAM read/write, SMRAM open. `fixed`: the registers stay so
+ * (under KVM, where the guest reaches RAM through KVM's mappings, not through tern). */
+void pci_host_firmware_done(bool fixed);
 void pci_bus_reset(void);
 PCIDevice *pci_bus_find(int devfn);
 

@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
+#include "options.h"
 
 typedef struct QmpContext QmpContext;
 
@@ -57,6 +58,10 @@ void qmp_event_observer_remove(guint id);
 
 /* Listen as QEMU's `-qmp unix:PATH,server=on,wait=off` / `tcp:HOST:PORT,server=on,...`. */
 bool qmp_server_add(const char *spec, GError **errp);
+/* QMP on a `-chardev socket,path=PATH[,server=on,wait=off]` named by `-mon
+ * chardev=ID,mode=control`: without server=on tern connects to PATH as a client (QEMU's
+ * libqtest listens there); with it, tern listens as for -qmp. */
+bool qmp_server_add_chardev(const TernOpts *chr, GError **errp);
 /* At exit: give clients up to a second each to take what is still queued for them (the
  * reply to quit, SHUTDOWN), close them and the listeners, remove unix socket files. */
 void qmp_server_shutdown(void);

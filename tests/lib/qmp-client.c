@@ -111,6 +111,18 @@ QmpClient *qmp_client_connect_tcp(const char *host, int port, int timeout_ms, GE
     return client_new(fd, timeout_ms, errp);
 }
 
+QmpClient *qmp_client_accept(int listen_fd, int timeout_ms, GError **errp)
+{
+    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+    int n = poll(&pfd, 1, timeout_ms);
+    int fd = n > 0 ? accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC) : -1;
+    if (fd < 0) {
+        fail(errp, "no connection to accept within %d ms: %s", timeout_ms,
+             n == 0 ? "timed out" : g_strerror(errno));
+    }
+    return client_new(fd, timeout_ms, errp);
+}
+
 void qmp_client_free(QmpClient *c)
 {
     if (!c) {

@@ -25,6 +25,9 @@ typedef struct QmpClient QmpClient;
  * starting), and read the greeting. */
 QmpClient *qmp_client_connect_unix(const char *path, int timeout_ms, GError **errp);
 QmpClient *qmp_client_connect_tcp(const char *host, int port, int timeout_ms, GError **errp);
+/* Wait up to timeout_ms for the VMM to connect to `listen_fd` (a test listens where a
+ * `-chardev socket,path=...` client connects), and read the greeting. */
+QmpClient *qmp_client_accept(int listen_fd, int timeout_ms, GError **errp);
 /* Close the connection (at once, whatever is in flight). */
 void qmp_client_free(QmpClient *c);
 int qmp_client_fd(QmpClient *c);

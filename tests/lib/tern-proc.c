@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -330,4 +331,20 @@ void tern_proc_free(TernProc *p)
     g_free(p->dir);
     g_free(p->stderr_path);
     g_free(p);
+}
+
+void tern_proc_assert_refused(TernProc *p, const char *const *args, const char *message)
+{
+    GError *err = NULL;
+    int code = -1;
+    g_assert_true(tern_proc_start(p, args, NULL, &err));
+    g_assert_true(tern_proc_wait(p, 30000, &code));
+    g_assert_cmpint(code, ==, 1);
+    g_autofree char *out = tern_proc_stderr(p);
+    if (!strstr(out, message)) {
+        g_autofree char *joined = g_strjoinv(" ", (char **)args);
+        g_autofree char *msg =
+            g_strdup_printf("'%s': stderr \"%s\" does not say \"%s\"", joined, out, message);
+        g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
+    }
 }

@@ -63,6 +63,10 @@ void tern_proc_kill(TernProc *p);
 char *tern_proc_stdout(TernProc *p);
 char *tern_proc_stderr(TernProc *p);
 
+/* Start the binary with `args`, which it must refuse: assert that it exits with code 1
+ * within 30 s and that its stderr contains `message` (else the stderr is in the failure). */
+void tern_proc_assert_refused(TernProc *p, const char *const *args, const char *message);
+
 /* Assert the child still runs; on failure, its stderr is part of the message. */
 #define tern_proc_assert_alive(p)                                                          \
     do {                                                                                   \

@@ -468,17 +468,7 @@ static void refused(const char *spec_fmt, const char *message)
     g_autofree char *path = tern_proc_path(p, "q.sock");
     g_autofree char *spec = g_strdup_printf(spec_fmt, path);
     const char *args[] = {"-machine", "none", "-S", "-display", "none", "-qmp", spec, NULL};
-    GError *err = NULL;
-    g_assert_true(tern_proc_start(p, args, NULL, &err));
-    int code = -1;
-    g_assert_true(tern_proc_wait(p, QMP_CLIENT_TIMEOUT_MS, &code));
-    g_assert_cmpint(code, ==, 1);
-    g_autofree char *out = tern_proc_stderr(p);
-    if (!strstr(out, message)) {
-        g_autofree char *msg =
-            g_strdup_printf("'%s': stderr \"%s\" does not say \"%s\"", spec, out, message);
-        g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
-    }
+    tern_proc_assert_refused(p, args, message);
     tern_proc_free(p);
 }
 

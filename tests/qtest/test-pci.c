@@ -77,6 +77,96 @@ static void test_host_bridge(void)
     qtest_outb(qts, 0xcf8, 0x44);
     qtest_outw(qts, 0xcfa, 0x1234);
     g_assert_cmphex(qtest_inl(qts, 0xcf8), ==, 0x80000000);
+    /* Bits 1:0 of the address select the byte within the dword, ORed with the port
+     * offset (QEMU's behaviour, which libqos relies on). */
+    qtest_outl(qts, 0xcf8, 0x80000002);
+    g_assert_cmphex(qtest_inw(qts, 0xcfc), ==, 0x1237);
+    g_assert_cmphex(qtest_inb(qts, 0xcfd), ==, 0x12); /* 2 | 1: byte 3 */
+    qtest_outl(qts, 0xcf8, 0x8000000b);
+    g_assert_cmphex(qtest_inb(qts, 0xcfc), ==, 0x06);
+    g_assert_cmphex(qtest_inl(qts, 0xcf8), ==, 0x8000000b);
+    qtest_quit(qts);
+}
+
+/* The i440FX's PAM and SMRAM registers route CPU accesses below 1 MiB: QEMU's power-on
+ * values, each PAM area on its own, the datasheet's meaning of the two bits. */
+static void test_pam_smram(void)
+{
+    QTestState *qts = qtest_init("-machine pc");
+    QPCIBus bus;
+    qpci_init(&bus, qts);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x72), ==, 0x02);
+    for (int r = 0x59; r <= 0x5f; r++) {
+        g_assert_cmphex(qpci_config_readb(&bus, 0, r), ==, 0);
+    }
+    /* All to PCI: nothing there, writes vanish. */
+    qtest_writeb(qts, 0xc4000, 0x42);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0xff);
+    /* PAM1 high nibble is 0xC4000-0xC7FFF: RAM read/write there, not next door. */
+    qpci_config_writeb(&bus, 0, 0x5a, 0x30);
+    qtest_writeb(qts, 0xc4000, 0x42);
+    qtest_writeb(qts, 0xc7fff, 0x43);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x42);
+    g_assert_cmphex(qtest_readb(qts, 0xc7fff), ==, 0x43);
+    g_assert_cmphex(qtest_readb(qts, 0xc3fff), ==, 0xff);
+    g_assert_cmphex(qtest_readb(qts, 0xc8000), ==, 0xff);
+    /* Read enable only: RAM reads, writes dropped. Write enable only: the reverse. */
+    qpci_config_writeb(&bus, 0, 0x5a, 0x10);
+    qtest_writeb(qts, 0xc4000, 0x99);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x42);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x20);
+    qtest_writeb(qts, 0xc4000, 0x77);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0xff);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x10);
+    g_assert_cmphex(qtest_readb(qts, 0xc4000), ==, 0x77);
+    /* The BIOS area is PAM0's high nibble, 64 KiB; the low nibble stores nothing. */
+    qpci_config_writeb(&bus, 0, 0x59, 0xff);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x59), ==, 0x30);
+    qtest_writel(qts, 0xf0000, 0x12345678);
+    qtest_writel(qts, 0xffffc, 0x9abcdef0);
+    g_assert_cmphex(qtest_readl(qts, 0xf0000), ==, 0x12345678);
+    g_assert_cmphex(qtest_readl(qts, 0xffffc), ==, 0x9abcdef0);
+    /* An access across an area boundary is split at it. */
+    g_assert_cmphex(qtest_readw(qts, 0xc3fff), ==, 0x77ff);
+    /* SMRAM: D_OPEN shows the RAM under 0xA0000-0xBFFFF; the base stays hardwired. */
+    g_assert_cmphex(qtest_readb(qts, 0xa0000), ==, 0xff);
+    qpci_config_writeb(&bus, 0, 0x72, 0x47);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x72), ==, 0x42);
+    qtest_writeb(qts, 0xbffff, 0x5a);
+    g_assert_cmphex(qtest_readb(qts, 0xbffff), ==, 0x5a);
+    qpci_config_writeb(&bus, 0, 0x72, 0x02);
+    g_assert_cmphex(qtest_readb(qts, 0xbffff), ==, 0xff);
+    /* Below and above the window: plain RAM whatever the registers say. */
+    qtest_writeb(qts, 0x9ffff, 0x11);
+    g_assert_cmphex(qtest_readb(qts, 0x9ffff), ==, 0x11);
+    qtest_writeb(qts, 0x100000, 0x22);
+    g_assert_cmphex(qtest_readb(qts, 0x100000), ==, 0x22);
+    qtest_quit(qts);
+}
+
+/* QMP system_reset under qtest: RESET (QEMU's data), then the devices are at their
+ * power-on state: PCI command registers, the i440FX's PAM, fw_cfg's selector. */
+static void test_system_reset(void)
+{
+    QTestState *qts = qtest_init("-machine pc -device pci-testdev,addr=05.0");
+    QPCIBus bus;
+    qpci_init(&bus, qts);
+    int devfn = QPCI_DEVFN(5, 0);
+    qpci_config_writew(&bus, devfn, 0x04, 0x0007);
+    qpci_config_writeb(&bus, 0, 0x5a, 0x33);
+    qtest_outw(qts, 0x510, 0x01); /* fw_cfg: select the id */
+    QmpClient *c = qtest_qmp(qts);
+    g_autoptr(JsonNode) ret = qmp_ok(c, "{'execute': 'system_reset'}");
+    GError *err = NULL;
+    g_autoptr(JsonObject) ev = qmp_client_wait_event(c, "RESET", 5000, &err);
+    g_assert_no_error(err);
+    JsonObject *data = json_object_get_object_member(ev, "data");
+    g_assert_false(json_object_get_boolean_member(data, "guest"));
+    g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==, "host-qmp-system-reset");
+    g_assert_cmphex(qpci_config_readw(&bus, devfn, 0x04), ==, 0);
+    g_assert_cmphex(qpci_config_readb(&bus, 0, 0x5a), ==, 0);
+    g_assert_cmphex(qpci_config_readw(&bus, devfn, 0x00), ==, TESTDEV_VENDOR);
+    g_assert_cmphex(qtest_inb(qts, 0x511), ==, 'Q'); /* the signature again */
     qtest_quit(qts);
 }
 
@@ -422,6 +512,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pci/host-bridge", test_host_bridge);
+    g_test_add_func("/pci/pam-smram", test_pam_smram);
+    g_test_add_func("/pci/system-reset", test_system_reset);
     g_test_add_func("/pci/find-device", test_find_device);
     g_test_add_func("/pci/bar-sizing", test_bar_sizing);
     g_test_add_func("/pci/bar-decoding", test_bar_decoding);

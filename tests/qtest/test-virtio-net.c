@@ -206,16 +206,42 @@ static void test_negotiation(void)
 
 /* ---- data path ---------------------------------------------------------------------- */
 
+/* The guest transmits a frame; it is the next one the backend gets. */
+static void assert_tx_passes(Fixture *f)
+{
+    uint8_t frame[200], got[2048];
+    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
+    qvnet_tx(f->net, frame, len);
+    g_assert_cmpint(qvnet_backend_recv(f->backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                    len);
+    g_assert_cmpmem(got, len, frame, len);
+}
+
 static void test_tx(void)
 {
     Fixture f;
     fixture_start(&f, "", QVNET_ALL_FEATURES, true);
-    uint8_t frame[200], got[2048];
-    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 150);
-    qvnet_tx(f.net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
-    g_assert_cmpmem(got, len, frame, len);
+    assert_tx_passes(&f);
+    fixture_stop(&f);
+}
+
+/* A transmit chain over 4 GiB in total (each buffer RAM; the spec forbids the driver
+ * such chains) is dropped as one oversized frame and the device goes on, as in QEMU
+ * (qos-test's large_tx/uint_max). */
+static void test_tx_over_4gib(void)
+{
+    Fixture f;
+    fixture_start(&f, "", QVNET_ALL_FEATURES, true);
+    for (int i = 0; i < 40; i++) {
+        qvirtqueue_desc(f.net->tx, i, 0x100000, 0x7000000, QVIRTIO_DESC_F_NEXT, i + 1);
+    }
+    qvirtqueue_desc(f.net->tx, 40, 0x100000, 0x7000000, 0, 0);
+    qvirtqueue_submit(f.net->tx, 0);
+    uint32_t id, len;
+    qvirtqueue_wait_used(f.net->tx, &id, &len);
+    g_assert_cmpuint(id, ==, 0);
+    g_assert_cmphex(qvirtio_get_status(f.net->dev) & QVIRTIO_S_NEEDS_RESET, ==, 0);
+    assert_tx_passes(&f); /* and the giant went nowhere */
     fixture_stop(&f);
 }
 
@@ -509,10 +535,14 @@ static void test_rx_filter(void)
 {
     Fixture f;
     fixture_start(&f, "", QVNET_ALL_FEATURES, true);
-    /* Promiscuous until the driver says otherwise (QEMU's power-on state). */
+    /* Promiscuous until the driver says otherwise (QEMU's power-on state); then even a
+     * frame shorter than an Ethernet header goes up, as QEMU delivers it (qos-test's
+     * virtio-net basic path sends 5 bytes), and without promiscuity it does not. */
     g_assert_true(passes_to(&f, other_mac, 0));
+    g_assert_true(passes(&f, (const uint8_t *)"TEST", 5));
     g_assert_cmpuint(ctrl1(f.net, 0, 0, 0), ==, QVNET_OK);
     g_assert_false(passes_to(&f, other_mac, 0));
+    g_assert_false(passes(&f, (const uint8_t *)"TEST", 5));
     g_assert_true(passes_to(&f, default_mac, 0));
     g_assert_true(passes_to(&f, bcast, 0));
     g_assert_false(passes_to(&f, mcast, 0));
@@ -820,16 +850,6 @@ static void bad_tx_indirect_in_indirect(Fixture *f)
     qvirtqueue_submit(f->net->tx, 0);
 }
 
-static void bad_tx_too_long(Fixture *f)
-{
-    /* Each buffer is RAM, but together they pass 4 GiB (the spec's limit). */
-    for (int i = 0; i < 40; i++) {
-        qvirtqueue_desc(f->net->tx, i, 0x100000, 0x7000000, QVIRTIO_DESC_F_NEXT, i + 1);
-    }
-    qvirtqueue_desc(f->net->tx, 40, 0x100000, 0x7000000, 0, 0);
-    qvirtqueue_submit(f->net->tx, 0);
-}
-
 static void bad_rx_readonly(Fixture *f)
 {
     uint64_t a = qtest_alloc(f->qts, 2048);
@@ -901,11 +921,7 @@ static void test_bad(gconstpointer data)
     /* After a reset the device works again. */
     qvnet_free(f.net);
     f.net = qvnet_init(f.qts, QVNET_ALL_FEATURES, true);
-    uint8_t frame[100], got[2048];
-    size_t len = qvnet_build_frame(frame, other_mac, default_mac, 0, 0x0800, 50);
-    qvnet_tx(f.net, frame, len);
-    g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
-                    len);
+    assert_tx_passes(&f);
     fixture_stop(&f);
 }
 
@@ -925,6 +941,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/features/refused", test_refused);
     g_test_add_func("/virtio-net/features/negotiation", test_negotiation);
     g_test_add_func("/virtio-net/tx", test_tx);
+    g_test_add_func("/virtio-net/tx/over-4GiB", test_tx_over_4gib);
     g_test_add_func("/virtio-net/rx", test_rx);
     g_test_add_func("/virtio-net/rx/mergeable", test_rx_mergeable);
     g_test_add_func("/virtio-net/rx/too-small", test_rx_too_small);
@@ -951,7 +968,6 @@ int main(int argc, char **argv)
     ADD_BAD("tx-next-out-of-range", bad_tx_next, "next index 999 out of range");
     ADD_BAD("tx-indirect-in-indirect", bad_tx_indirect_in_indirect,
             "indirect descriptor inside an indirect table");
-    ADD_BAD("tx-chain-over-4GiB", bad_tx_too_long, "longer than 4 GiB");
     ADD_BAD("rx-read-only-buffer", bad_rx_readonly, "read-only or shorter than the header");
     ADD_BAD("ctrl-no-ack", bad_ctrl_no_ack, "no header or no ack buffer");
     ADD_BAD("ctrl-no-header", bad_ctrl_no_header, "no header or no ack buffer");

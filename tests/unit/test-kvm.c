@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "../../accel/kvm-internal.h"
+#include "../lib/test-stream.h"
 #include "accel/kvm.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc-power.h"
@@ -363,34 +364,13 @@ static void test_triple_fault(void)
 
 /* --- migration --------------------------------------------------------------------- */
 
-/* A device-state stream (header, configuration, the sections, end) of the stopped VM;
- * RAM stays where it is, since the "destination" is this process. */
+/* A device-state stream of the stopped VM (tests/lib/test-stream.h). */
 static GByteArray *save_devices(void)
 {
-    g_autoptr(GError) err = NULL;
-    GByteArray *out = g_byte_array_new();
-    g_autoptr(GByteArray) dev = g_byte_array_new();
-    MigFile *f = mig_file_new_buffer(out);
-    savevm_put_header(f, 0);
-    savevm_put_config(f);
     bql_lock();
-    bool ok = savevm_save_devices(dev, &err);
+    GByteArray *out = test_stream_save_devices();
     bql_unlock();
-    g_assert_no_error(err);
-    g_assert_true(ok);
-    mig_file_put_buffer(f, dev->data, dev->len);
-    savevm_put_end(f);
-    g_assert_null(mig_file_error(f));
-    mig_file_close(f);
     return out;
-}
-
-static bool load_devices(const GByteArray *s, GError **errp)
-{
-    MigFile *f = mig_file_new_mem(s->data, s->len);
-    bool ok = savevm_load_stream(f, NULL, errp);
-    mig_file_close(f);
-    return ok;
 }
 
 /* The destination: a new VM (new vCPUs in their reset state) over the same RAM. */
@@ -457,7 +437,7 @@ static void test_migrate_round_trip(void)
 
     vm_recreate(&f, 1);
     g_assert_cmpuint(msr_get(0xc0000082), ==, 0); /* really a fresh vCPU */
-    g_assert_true(load_devices(stream, &err));
+    g_assert_true(test_stream_load(stream, &err));
     g_assert_no_error(err);
     for (size_t i = 0; i < G_N_ELEMENTS(test_msrs); i++) {
         g_assert_cmphex(msr_get(test_msrs[i].index), ==, test_msrs[i].value);
@@ -506,7 +486,7 @@ static void test_migrate_vcpu_count(void)
     if (!stream) {
         return;
     }
-    g_assert_false(load_devices(stream, &err));
+    g_assert_false(test_stream_load(stream, &err));
     g_assert_nonnull(strstr(err->message, "section 'kvm' (instance 0)"));
     g_assert_nonnull(strstr(err->message, "field 'ncpus'"));
     g_assert_nonnull(strstr(err->message, "the stream has 2, this side 1"));
@@ -528,7 +508,7 @@ static void test_migrate_cpuid(void)
             c->entries[i].ecx &= ~(1u << 31);
         }
     }
-    g_assert_false(load_devices(stream, &err));
+    g_assert_false(test_stream_load(stream, &err));
     g_assert_nonnull(strstr(err->message, "section 'cpu' (instance 0)"));
     g_assert_nonnull(strstr(err->message, "field 'cpuid'"));
     g_assert_nonnull(strstr(err->message, "leaf 0x1.0 ECX"));
@@ -632,7 +612,7 @@ static void test_migrate_io_completed(void)
             g_autoptr(GError) err = NULL;
             g_autoptr(GByteArray) stream = save_devices();
             vm_recreate(&f, 1);
-            g_assert_true(load_devices(stream, &err));
+            g_assert_true(test_stream_load(stream, &err));
             g_assert_no_error(err);
         }
         start_vm();

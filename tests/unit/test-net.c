@@ -392,6 +392,41 @@ static Fake *socket_backend_on_fd(int fd, const char *id)
     return nic;
 }
 
+/* -netdev hubport: a frame from one port's NIC reaches the NICs of the other ports of
+ * that hub only; a port alone on its hub drops what it gets. */
+static void test_hubport(void)
+{
+    Fake *nic[4];
+    const char *specs[] = {"hubport,id=h0,hubid=0", "hubport,id=h1,hubid=0",
+                           "hubport,id=h2,hubid=0", "hubport,id=h3,hubid=7"};
+    for (int i = 0; i < 4; i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_true(netdev(specs[i], &err));
+        g_autofree char *name = g_strdup_printf("hn%d", i);
+        nic[i] = fake_new(&fake_nic_info, name);
+        g_autofree char *id = g_strdup_printf("h%d", i);
+        g_assert_true(net_client_connect(nic[i]->nc, net_backend_find(id), NULL));
+    }
+    uint8_t a[5] = "TEST";
+    g_assert_true(net_send_buf(nic[0]->nc, a, sizeof(a)));
+    g_assert_cmpuint(nic[0]->frames->len, ==, 0);
+    g_assert_cmpuint(nic[1]->frames->len, ==, 1);
+    g_assert_cmpuint(nic[2]->frames->len, ==, 1);
+    g_assert_cmpuint(nic[3]->frames->len, ==, 0);
+    GByteArray *got = g_ptr_array_index(nic[2]->frames, 0);
+    g_assert_cmpmem(got->data, got->len, a, sizeof(a));
+    g_assert_true(net_send_buf(nic[3]->nc, a, sizeof(a))); /* alone: goes nowhere */
+    g_assert_cmpuint(nic[1]->frames->len + nic[2]->frames->len, ==, 2);
+
+    expect_netdev_error("hubport,id=hx", "needs hubid=N");
+    expect_netdev_error("hubport,id=hx,hubid=-1", "'hubid' must be a number");
+    expect_netdev_error("hubport,id=hx,hubid=0,netdev=n", "property 'netdev' is not supported");
+    for (int i = 0; i < 4; i++) {
+        fake_free(nic[i]);
+    }
+    net_cleanup();
+}
+
 /* QEMU's framing arrives in pieces of every size; frames come out whole and in order. */
 static void test_socket_stream_reassembly(void)
 {
@@ -736,6 +771,7 @@ int main(int argc, char **argv)
     g_test_add_func("/net/queue-bound-and-flush", test_queue_bound_and_flush);
     g_test_add_func("/net/drops", test_drops);
     g_test_add_func("/net/set-link", test_set_link);
+    g_test_add_func("/net/hubport", test_hubport);
     g_test_add_func("/net/free-with-queue", test_free_with_queue);
     g_test_add_func("/net/mac", test_mac);
     g_test_add_func("/net/option-checks", test_option_checks);

@@ -93,6 +93,48 @@ static void test_defaults_and_variants(void)
     config_free(c);
 }
 
+/* What libqtest and libvirt add around the machine: monitors, firmware settings, absent
+ * hardware. */
+static void test_qemu_extras(void)
+{
+    TernConfig *c;
+    GError *err = NULL;
+    g_assert_cmpint(
+        parse("-qtest unix:/tmp/q -qtest-log /dev/null "
+              "-chardev socket,path=/tmp/m,id=char0 -mon chardev=char0,mode=control "
+              "-display none -nodefaults -nographic -audiodev none,id=a0 "
+              "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} -audio none "
+              "-uuid 4600cb32-38ec-4b2f-8acb-81c6ea54f2d8 "
+              "-boot menu=on,splash-time=12,reboot-timeout=15",
+              &c, &err),
+        ==, OPTIONS_RUN);
+    g_assert_no_error(err);
+    g_assert_cmpstr(c->qtest_log, ==, "/dev/null");
+    g_assert_cmpuint(c->chardevs->len, ==, 1);
+    const TernOpts *chr = config_find_chardev(c, "char0");
+    g_assert_nonnull(chr);
+    g_assert_cmpstr(opts_get(chr, "path"), ==, "/tmp/m");
+    g_assert_cmpuint(c->monitors->len, ==, 1);
+    g_assert_null(c->serial); /* -nodefaults: -nographic puts no serial on stdio */
+    g_assert_true(c->has_uuid);
+    static const uint8_t uuid[16] = {0x46, 0x00, 0xcb, 0x32, 0x38, 0xec, 0x4b, 0x2f,
+                                     0x8a, 0xcb, 0x81, 0xc6, 0xea, 0x54, 0xf2, 0xd8};
+    g_assert_cmpmem(c->uuid, 16, uuid, 16);
+    g_assert_true(c->boot.menu && c->boot.has_splash_time);
+    g_assert_cmpuint(c->boot.splash_time, ==, 12);
+    g_assert_cmpuint(c->boot.reboot_timeout, ==, 15);
+    config_free(c);
+
+    /* QEMU's defaults: no splash time, reboot timeout -1 (never). */
+    g_assert_cmpint(parse("-machine none", &c, NULL), ==, OPTIONS_RUN);
+    g_assert_false(c->has_uuid || c->boot.menu || c->boot.has_splash_time);
+    g_assert_cmpuint(c->boot.reboot_timeout, ==, UINT32_MAX);
+    config_free(c);
+    g_assert_cmpint(parse("-boot reboot-timeout=-1", &c, NULL), ==, OPTIONS_RUN);
+    g_assert_cmpuint(c->boot.reboot_timeout, ==, UINT32_MAX);
+    config_free(c);
+}
+
 typedef struct {
     const char *line;
     const char *message; /* a substring of the one-line error */
@@ -131,6 +173,29 @@ static const BadLine bad_lines[] = {
     {"-append x", "-append: only allowed with -kernel"},
     {"disk.img", "unexpected argument"},
     {"-qtest tcp:1:2", "unsupported chardev"},
+    {"-chardev socket,path=/x", "lacks id="},
+    {"-chardev socket,id=a", "needs path=PATH"},
+    {"-chardev file,id=a,path=/x", "backend 'file' is not supported"},
+    {"-chardev socket,id=a,path=/x,server=perhaps", "'server' must be on or off"},
+    {"-chardev socket,id=a,path=/x -chardev socket,id=a,path=/y", "duplicate id 'a'"},
+    {"-chardev socket,id=a,path=/x", "a: not used by any -mon"},
+    {"-mon chardev=a,mode=control", "no -chardev with id 'a'"},
+    {"-chardev socket,id=a,path=/x -mon chardev=a,mode=readline", "only mode=control"},
+    {"-chardev socket,id=a,path=/x -mon chardev=a,mode=control -mon a,mode=control",
+     "chardev 'a' is used twice"},
+    {"-chardev socket,id=a,path=/x -mon chardev=a,mode=control,pretty=on", "pretty=on"},
+    {"-audiodev pa,id=a", "audio driver 'pa' is not supported"},
+    {"-audiodev none", "lacks id="},
+    {"-audiodev {\"id\":\"a\",\"driver\":\"alsa\"}", "audio driver 'alsa'"},
+    {"-audiodev {\"id\":\"a\"}", "expected {"},
+    {"-audio pa", "audio driver 'pa'"},
+    {"-uuid 4600cb32-38ec-4b2f-8acb-81c6ea54f2d", "is not a UUID"},
+    {"-uuid 4600cb32x38ec-4b2f-8acb-81c6ea54f2d8", "is not a UUID"},
+    {"-boot order=c", "property 'order' is not supported"},
+    {"-bios bios.bin", "-bios: tern loads no firmware images"},
+    {"-pflash flash.img", "-pflash: tern loads no firmware images"},
+    {"-boot splash-time=70000", "'splash-time' must be a number from 0 to 65535"},
+    {"-boot reboot-timeout=-2", "'reboot-timeout' must be a number"},
 };
 
 static void test_bad_line(gconstpointer data)
@@ -169,6 +234,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/full-line", test_full_line);
     g_test_add_func("/options/defaults-and-variants", test_defaults_and_variants);
     g_test_add_func("/options/parse-size", test_parse_size);
+    g_test_add_func("/options/qemu-extras", test_qemu_extras);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_lines); i++) {
         g_autofree char *path = g_strdup_printf("/options/bad/%zu", i);
         g_test_add_data_func(path, &bad_lines[i], test_bad_line);

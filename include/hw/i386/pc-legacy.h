@@ -11,6 +11,8 @@
 /* Undo pc_legacy_devices_init(): close the serial backend (a server's socket file goes),
  * unmap the ports. */
 void pc_legacy_devices_destroy(void);
+/* The UART to its power-on state (system reset); the RTC keeps its time, as on a PC. */
+void pc_legacy_devices_reset(void);
 
 /* hw/i386/cmos.c: RTC + CMOS RAM at 0x70/0x71. */
 typedef struct Cmos Cmos;

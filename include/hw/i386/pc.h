@@ -14,6 +14,10 @@
 #define PC_PCI_HOLE_END 0xFEC00000ULL
 
 bool pc_machine_init(TernConfig *c, GError **errp);
+/* The board's own devices (fw_cfg) to their power-on state; then freed at exit. Both
+ * do nothing when no pc board was built. */
+void pc_machine_reset(void);
+void pc_machine_destroy(void);
 
 /* accel/kvm-all.c: the VM, in-kernel irqchip and PIT, RAM slots, vCPU threads (which
  * run only while the VM runs), and the AccelOps for interrupts and ioeventfd. */
