@@ -1,6 +1,7 @@
 /* machine.c: pick and build the board. */
 #include <string.h>
 #include "error.h"
+#include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/pc.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/machine.h"
@@ -63,5 +64,6 @@ void machine_destroy(void)
 
 void machine_reset(void)
 {
+    acpi_pcihp_reset();
     pci_bus_reset();
 }
