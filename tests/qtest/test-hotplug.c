@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "../lib/qpci.h"
 #include "../lib/qvirtio-net.h"
+#include "../lib/tern-proc.h"
+#include "../migration/migration-util.h"
 
 #define PCIHP_UP 0xae00
 #define PCIHP_DOWN 0xae04
@@ -292,6 +294,56 @@ static void test_netdev_add_del(void)
     fixture_stop(&f);
 }
 
+/* A hot-added NIC migrates: the destination starts with it on its command line (same
+ * slot, same properties), the guest's driver goes on there, and the hotplug registers'
+ * state (PCIU not yet read, GPE 1 raised) travels too. */
+static void test_migrate(void)
+{
+    Fixture src, dst;
+    fixture_start(&src, NULL);
+    add_nic(&src, "net1", SLOT);
+    QVirtioNet *sn = qvnet_init(src.qts, QVNET_ALL_FEATURES, true);
+    static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x99};
+    static const uint8_t peer[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+    uint8_t frame[128];
+    size_t len = qvnet_build_frame(frame, peer, mac, 0, 0x0800, 60);
+    qvnet_tx(sn, frame, len);
+    qvnet_backend_expect(src.backend, frame, len);
+
+    g_autofree char *path = tern_proc_path(qtest_proc(src.qts), "mig.sock");
+    g_autofree char *extra = g_strdup_printf(
+        "-device virtio-net-pci,id=net1,netdev=n0,addr=0x%02x,mac=52:54:00:12:34:99 "
+        "-incoming unix:%s",
+        SLOT, path);
+    fixture_start(&dst, extra);
+    mig_wait_listening(dst.qmp);
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    g_autoptr(JsonObject) end = mig_migrate_until_end(src.qmp, uri, "completed");
+    mig_wait_runstate(dst.qmp, "running");
+
+    QVirtioNet *dn = qvnet_clone(sn, dst.qts);
+    qvnet_tx(dn, frame, len);
+    /* The arrival's announce (RARP) may come first. */
+    uint8_t got[2048];
+    ssize_t n;
+    while ((n = qvnet_backend_recv(dst.backend, got, sizeof(got), TIMEOUT_MS)) == 60 &&
+           got[12] == 0x80 && got[13] == 0x35) {
+    }
+    g_assert_cmpmem(got, n, frame, len);
+    g_assert_cmphex(qtest_inw(dst.qts, GPE0_STS) & GPE_PCIHP, ==, GPE_PCIHP);
+    g_assert_cmphex(qtest_inl(dst.qts, PCIHP_UP), ==, 1u << SLOT);
+
+    /* There it is a device like any other: it can be unplugged. */
+    g_autoptr(JsonNode) r =
+        qmp_ok(dst.qmp, "{'execute': 'device_del', 'arguments': {'id': 'net1'}}");
+    qtest_outl(dst.qts, PCIHP_EJ, 1u << SLOT);
+    expect_nic_deleted(&dst, "net1");
+    qvnet_free(dn);
+    qvnet_free(sn);
+    fixture_stop(&dst);
+    fixture_stop(&src);
+}
+
 /* The machine without a PCI bus has nowhere to put a NIC. */
 static void test_machine_none(void)
 {
@@ -310,6 +362,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hotplug/bogus-writes", test_bogus_writes);
     g_test_add_func("/hotplug/traffic", test_traffic);
     g_test_add_func("/hotplug/netdev-add-del", test_netdev_add_del);
+    g_test_add_func("/hotplug/migrate", test_migrate);
     g_test_add_func("/hotplug/machine-none", test_machine_none);
     return g_test_run();
 }
