@@ -92,7 +92,7 @@ static DeviceState *device_create(const TernOpts *o, bool hotplug, GError **errp
     if (hotplug && (!hotplug_handler || !dc->destroy)) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     hotplug_handler ? "Device '%s' does not support hotplugging"
-                                    : "Bus 'pci.0' does not support hotplugging",
+                                    : "No 'PCI' bus found for device '%s'",
                     dc->name);
         return NULL;
     }

@@ -348,7 +348,8 @@ static void test_migrate(void)
 static void test_machine_none(void)
 {
     QTestState *qts = qtest_init("-machine none");
-    qmp_assert_error(qtest_qmp(qts), "GenericError", NULL,
+    qmp_assert_error(qtest_qmp(qts), "GenericError",
+                     "No 'PCI' bus found for device 'virtio-net-pci'",
                      "{'execute': 'device_add', 'arguments': {'driver': 'virtio-net-pci'}}");
     qtest_quit(qts);
 }
