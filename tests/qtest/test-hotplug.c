@@ -344,6 +344,40 @@ static void test_migrate(void)
     fixture_stop(&src);
 }
 
+/* libqos's sequence (virtio-net-test's hotplug path): a NIC with no netdev, added at
+ * slot 6 by a string address, asked to go and ejected by the test; then an anonymous NIC,
+ * which reports its peripheral-anon path and no id. */
+static void test_libqos_sequence(void)
+{
+    QTestState *qts = qtest_init("-machine pc");
+    QmpClient *c = qtest_qmp(qts);
+    g_autoptr(JsonNode) r1 = qmp_ok(c, "{'execute': 'device_add', 'arguments': {'driver': "
+                                       "'virtio-net-pci', 'id': 'net1', 'addr': '0x06'}}");
+    g_autoptr(JsonNode) r2 =
+        qmp_ok(c, "{'execute': 'device_del', 'arguments': {'id': 'net1'}}");
+    qtest_outl(qts, PCIHP_EJ, 1u << SLOT);
+    g_autoptr(JsonObject) e = qmp_client_wait_event(c, "DEVICE_DELETED", TIMEOUT_MS, NULL);
+    g_assert_nonnull(e);
+
+    g_autoptr(JsonNode) r3 = qmp_ok(c, "{'execute': 'device_add', 'arguments': {'driver': "
+                                       "'virtio-net-pci', 'addr': 7}}");
+    qtest_outl(qts, PCIHP_EJ, 1u << 7);
+    bool seen = false;
+    for (int i = 0; i < 4 && !seen; i++) {
+        g_autoptr(JsonObject) ev = qmp_client_wait_event(c, "DEVICE_DELETED", TIMEOUT_MS, NULL);
+        g_assert_nonnull(ev);
+        JsonObject *d = json_object_get_object_member(ev, "data");
+        const char *path = json_object_get_string_member(d, "path");
+        if (g_str_has_prefix(path, "/machine/peripheral-anon/device[") &&
+            g_str_has_suffix(path, "]")) {
+            g_assert_false(json_object_has_member(d, "device"));
+            seen = true;
+        }
+    }
+    g_assert_true(seen);
+    qtest_quit(qts);
+}
+
 /* The machine without a PCI bus has nowhere to put a NIC. */
 static void test_machine_none(void)
 {
@@ -363,6 +397,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hotplug/bogus-writes", test_bogus_writes);
     g_test_add_func("/hotplug/traffic", test_traffic);
     g_test_add_func("/hotplug/netdev-add-del", test_netdev_add_del);
+    g_test_add_func("/hotplug/libqos-sequence", test_libqos_sequence);
     g_test_add_func("/hotplug/migrate", test_migrate);
     g_test_add_func("/hotplug/machine-none", test_machine_none);
     return g_test_run();
