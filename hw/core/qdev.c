@@ -4,6 +4,7 @@
 #include "hw/pci.h"
 #include "hw/qdev.h"
 #include "main-loop.h"
+#include "migration/migration.h"
 #include "monitor/qmp.h"
 
 /* QEMU lets device_del ask again after this long (a guest may have missed the first). */
@@ -128,6 +129,12 @@ bool devices_create(GPtrArray *device_opts, GError **errp)
 
 DeviceState *device_hotplug(const TernOpts *opts, GError **errp)
 {
+    /* The stream's device sections are fixed when a migration starts (QEMU's rule). */
+    if (migration_is_active()) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "device_add not allowed while migrating");
+        return NULL;
+    }
     DeviceState *ds = device_create(opts, true, errp);
     if (ds) {
         hotplug_handler->plug(ds);
@@ -145,6 +152,11 @@ bool device_unplug_request(const char *id, GError **errp)
     if (!ds->dc->destroy || !hotplug_handler || !ds->pci) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "Bus 'pci.0' does not support hotplugging");
+        return false;
+    }
+    if (migration_is_active()) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "device_del not allowed while migrating");
         return false;
     }
     int64_t now_ms = clock_get_ns(TERN_CLOCK_VIRTUAL) / 1000000;

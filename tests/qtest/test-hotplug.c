@@ -378,6 +378,30 @@ static void test_libqos_sequence(void)
     qtest_quit(qts);
 }
 
+/* While a migration runs the set of devices is fixed: device_add and device_del are
+ * refused (QEMU's messages), and allowed again once it has ended. */
+static void test_refused_while_migrating(void)
+{
+    Fixture f;
+    fixture_start(&f, "-device virtio-net-pci,id=net0,netdev=n0,addr=4");
+    int lfd, fd = mig_migrate_to_test(f.qmp, &lfd); /* never read: the stream stalls */
+    mig_wait_status(f.qmp, "active");
+    qmp_assert_error(f.qmp, "GenericError", "device_add not allowed while migrating",
+                     "{'execute': 'device_add', 'arguments': {'driver': 'virtio-net-pci', "
+                     "'id': 'net1'}}");
+    qmp_assert_error(f.qmp, "GenericError", "device_del not allowed while migrating",
+                     "{'execute': 'device_del', 'arguments': {'id': 'net0'}}");
+    g_assert_cmphex(qtest_inl(f.qts, PCIHP_DOWN), ==, 0);
+    close(fd);
+    close(lfd);
+    g_autoptr(JsonObject) end = mig_wait_end(f.qmp);
+    g_assert_cmpstr(json_object_get_string_member(end, "status"), ==, "failed");
+    g_autoptr(JsonNode) r =
+        qmp_ok(f.qmp, "{'execute': 'device_del', 'arguments': {'id': 'net0'}}");
+    g_assert_cmphex(qtest_inl(f.qts, PCIHP_DOWN), ==, 1u << 4);
+    fixture_stop(&f);
+}
+
 /* The machine without a PCI bus has nowhere to put a NIC. */
 static void test_machine_none(void)
 {
@@ -399,6 +423,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hotplug/netdev-add-del", test_netdev_add_del);
     g_test_add_func("/hotplug/libqos-sequence", test_libqos_sequence);
     g_test_add_func("/hotplug/migrate", test_migrate);
+    g_test_add_func("/hotplug/refused-while-migrating", test_refused_while_migrating);
     g_test_add_func("/hotplug/machine-none", test_machine_none);
     return g_test_run();
 }
