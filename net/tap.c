@@ -235,13 +235,9 @@ static int tap_open(const TernOpts *o, const char *ifname, int vnet, TapState *s
 }
 
 /* fd=N: a tap the management stack opened; its flags tell whether it has vnet headers. */
-static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GError **errp)
+static bool tap_adopt_open_fd(const TernOpts *o, const char *fdstr, int n, TapState *s,
+                              GError **errp)
 {
-    guint64 n;
-    if (!g_ascii_string_to_unsigned(fdstr, 10, 0, G_MAXINT, &n, NULL) ||
-        fcntl((int)n, F_GETFD) < 0) {
-        return netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
-    }
     struct ifreq ifr = {0};
     if (ioctl((int)n, TUNGETIFF, &ifr) < 0) {
         return netdev_error(errp, o, "fd=%s is not a tap device (TUNGETIFF: %s)", fdstr,
@@ -261,6 +257,22 @@ static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GErr
         s->vnet_hdr_len = sz;
     }
     return tap_disable_offloads(o, s->fd, errp);
+}
+
+static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GError **errp)
+{
+    bool owned;
+    int fd = netdev_fd_get(o, fdstr, &owned, errp);
+    if (fd < 0) {
+        return false;
+    }
+    if (!tap_adopt_open_fd(o, fdstr, fd, s, errp)) {
+        if (owned) {
+            close(fd);
+        }
+        return false;
+    }
+    return true;
 }
 
 static bool tap_check_script(const TernOpts *o, const char *key, GError **errp)

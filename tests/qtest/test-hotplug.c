@@ -402,6 +402,47 @@ static void test_refused_while_migrating(void)
     fixture_stop(&f);
 }
 
+/* libvirt's way to attach an interface: the backend's descriptor passed with getfd, then
+ * netdev_add naming it, then device_add; frames flow through the socket handed over. */
+static void test_netdev_getfd(void)
+{
+    Fixture f;
+    fixture_start(&f, NULL);
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    GError *err = NULL;
+    g_assert_true(qmp_client_send_fd(
+        f.qmp, sv[1], "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"hfd\"}}\n",
+        &err));
+    g_assert_no_error(err);
+    close(sv[1]);
+    g_autoptr(JsonObject) reply = qmp_client_read(f.qmp, TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    g_assert_true(json_object_has_member(reply, "return"));
+    qmp_assert_error(f.qmp, "GenericError", "File descriptor named 'nope' not found",
+                     "{'execute': 'netdev_add', 'arguments': {'type': 'socket', 'id': 'hn', "
+                     "'fd': 'nope'}}");
+    g_autoptr(JsonNode) r1 = qmp_ok(f.qmp, "{'execute': 'netdev_add', 'arguments': {'type': "
+                                           "'socket', 'id': 'hn', 'fd': 'hfd'}}");
+    g_autoptr(JsonNode) r2 = qmp_ok(f.qmp, "{'execute': 'device_add', 'arguments': {'driver': "
+                                           "'virtio-net-pci', 'id': 'net1', 'netdev': 'hn', "
+                                           "'mac': '52:54:00:12:34:99'}}");
+    QVirtioNet *n = qvnet_init(f.qts, QVNET_ALL_FEATURES, true);
+    static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x99};
+    static const uint8_t peer[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+    uint8_t frame[128];
+    size_t len = qvnet_build_frame(frame, peer, mac, 0, 0x0800, 60);
+    qvnet_tx(n, frame, len);
+    qvnet_backend_expect(sv[0], frame, len);
+    /* The name was taken: it cannot serve twice. */
+    qmp_assert_error(f.qmp, "GenericError", "File descriptor named 'hfd' not found",
+                     "{'execute': 'netdev_add', 'arguments': {'type': 'socket', 'id': 'hn2', "
+                     "'fd': 'hfd'}}");
+    qvnet_free(n);
+    close(sv[0]);
+    fixture_stop(&f);
+}
+
 /* The machine without a PCI bus has nowhere to put a NIC. */
 static void test_machine_none(void)
 {
@@ -421,6 +462,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hotplug/bogus-writes", test_bogus_writes);
     g_test_add_func("/hotplug/traffic", test_traffic);
     g_test_add_func("/hotplug/netdev-add-del", test_netdev_add_del);
+    g_test_add_func("/hotplug/netdev-getfd", test_netdev_getfd);
     g_test_add_func("/hotplug/libqos-sequence", test_libqos_sequence);
     g_test_add_func("/hotplug/migrate", test_migrate);
     g_test_add_func("/hotplug/refused-while-migrating", test_refused_while_migrating);
