@@ -271,6 +271,18 @@ bool qapi_check_value(const QapiType *type, JsonNode *value, const char *name, G
 
 bool qapi_check_args(const QapiCommand *cmd, JsonObject *args, GError **errp)
 {
+    g_autoptr(JsonObject) declared = NULL;
+    if (cmd->open_args) {
+        declared = json_object_new();
+        for (guint i = 0; i < cmd->args->members->len; i++) {
+            const char *name = ((QapiMember *)cmd->args->members->pdata[i])->name;
+            if (json_object_has_member(args, name)) {
+                json_object_set_member(declared, name,
+                                       json_node_copy(json_object_get_member(args, name)));
+            }
+        }
+        args = declared;
+    }
     JsonNode *node = json_node_init_object(json_node_alloc(), args);
     bool ok = qapi_check_value(cmd->args, node, NULL, errp);
     json_node_unref(node);

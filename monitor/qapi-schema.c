@@ -459,8 +459,9 @@ static bool parse_types(QapiSchema *s, JsonObject *root, GError **errp)
 }
 
 /* "data" of a command or event: absent, a struct's name, or inline members. */
+/* `boxed`: the command takes a union's members as its arguments (QEMU's 'boxed': true). */
 static QapiType *parse_data(QapiSchema *s, JsonNode *data, const char *entity, const char *what,
-                            GError **errp)
+                            bool boxed, GError **errp)
 {
     char *owner = g_strdup_printf("%s '%s'", what, entity);
     QapiType *t = NULL;
@@ -472,8 +473,9 @@ static QapiType *parse_data(QapiSchema *s, JsonNode *data, const char *entity, c
         if (!parse_members(s, data, owner, t->members, errp)) {
             t = NULL;
         }
-    } else if ((t = resolve_ref(s, data, owner, errp)) && t->meta != QAPI_STRUCT) {
-        fail(errp, "%s: 'data' must name a struct or list members", owner);
+    } else if ((t = resolve_ref(s, data, owner, errp)) && t->meta != QAPI_STRUCT &&
+               !(boxed && t->meta == QAPI_UNION)) {
+        fail(errp, "%s: 'data' must name a struct (or, boxed, a union) or list members", owner);
         t = NULL;
     }
     g_free(owner);
@@ -482,7 +484,7 @@ static QapiType *parse_data(QapiSchema *s, JsonNode *data, const char *entity, c
 
 static bool parse_commands(QapiSchema *s, JsonObject *root, GError **errp)
 {
-    static const char *const keys[] = {"name", "doc", "data", "returns", NULL};
+    static const char *const keys[] = {"name", "doc", "data", "returns", "boxed", "gen", NULL};
     GError *err = NULL;
     JsonArray *a = section(root, "commands", &err);
     if (err) {
@@ -507,7 +509,11 @@ static bool parse_commands(QapiSchema *s, JsonObject *root, GError **errp)
         g_hash_table_insert(s->commands, c->name, c);
         JsonNode *data = json_object_get_member(o, "data");
         JsonNode *ret = json_object_get_member(o, "returns");
-        c->args = data ? parse_data(s, data, name, "command", errp) : empty;
+        bool boxed = json_object_get_boolean_member_with_default(o, "boxed", FALSE);
+        /* 'gen': false (QEMU's device_add): the declared members are checked, the
+         * handler takes the rest itself. */
+        c->open_args = !json_object_get_boolean_member_with_default(o, "gen", TRUE);
+        c->args = data ? parse_data(s, data, name, "command", boxed, errp) : empty;
         if (!c->args) {
             return false;
         }
@@ -552,7 +558,7 @@ static bool parse_events(QapiSchema *s, JsonObject *root, GError **errp)
         g_ptr_array_add(s->event_list, e);
         g_hash_table_insert(s->events, e->name, e);
         JsonNode *data = json_object_get_member(json_node_get_object(n), "data");
-        if (data && !(e->data = parse_data(s, data, name, "event", errp))) {
+        if (data && !(e->data = parse_data(s, data, name, "event", false, errp))) {
             return false;
         }
     }

@@ -124,3 +124,41 @@ static JsonNode *qmp_set_link(JsonObject *args, QmpContext *ctx, GError **errp)
 QMP_COMMAND("announce-self", qmp_announce_self)
 QMP_COMMAND("query-announce", qmp_query_announce)
 QMP_COMMAND("set_link", qmp_set_link)
+
+static JsonNode *qmp_netdev_add(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    TernOpts *o = qmp_opts_from_args("netdev_add", args, "type", errp);
+    if (o) {
+        netdev_create(o, errp);
+        opts_free(o);
+    }
+    return NULL;
+}
+
+/* QEMU's rule: a NIC using the netdev stays, with its link down and no backend. */
+static JsonNode *qmp_netdev_del(JsonObject *args, QmpContext *ctx, GError **errp)
+{
+    const char *id = json_object_get_string_member(args, "id");
+    NetClientState *nc = net_backend_find(id);
+    if (!nc) {
+        if (net_nic_find(id)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Device '%s' is not a netdev", id);
+        } else {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_DEVICE_NOT_FOUND, "Device '%s' not found",
+                        id);
+        }
+        return NULL;
+    }
+    NetClientState *nic = nc->peer;
+    net_client_free(nc);
+    if (nic) {
+        nic->link_down = true;
+        if (nic->info->link_status_changed) {
+            nic->info->link_status_changed(nic);
+        }
+    }
+    return NULL;
+}
+
+QMP_COMMAND("netdev_add", qmp_netdev_add)
+QMP_COMMAND("netdev_del", qmp_netdev_del)

@@ -1,5 +1,8 @@
 /* net-registry.c: the registry of -netdev backend types, and creating backends by it. */
+#include <fcntl.h>
 #include "error.h"
+#include "migration/transport.h"
+#include "inherited-fds.h"
 #include "net/net.h"
 
 static GPtrArray *backend_classes; /* const NetBackendClass *: the registry */
@@ -64,4 +67,41 @@ bool netdevs_create(GPtrArray *netdev_opts, GError **errp)
         }
     }
     return true;
+}
+
+int netdev_fd_get(const TernOpts *o, const char *fdstr, bool *owned, GError **errp)
+{
+    guint64 n;
+    *owned = false;
+    if (g_ascii_string_to_unsigned(fdstr, 10, 0, G_MAXINT, &n, NULL)) {
+        g_autoptr(GError) err = NULL;
+        if (fcntl((int)n, F_GETFD) < 0) {
+            netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
+            return -1;
+        }
+        if (!inherited_fd_claim((int)n, &err)) {
+            netdev_error(errp, o, "fd=%s: %s", fdstr, err->message);
+            return -1;
+        }
+        return (int)n;
+    }
+    /* A name: a descriptor passed with QMP getfd (libvirt hands tap devices over so). */
+    GError *err = NULL;
+    int fd = transport_take_named_fd(fdstr, &err);
+    if (fd < 0) {
+        netdev_error(errp, o, "%s", err->message);
+        g_error_free(err);
+        return -1;
+    }
+    *owned = true;
+    return fd;
+}
+
+void netdev_fd_put_back(int fd, bool owned)
+{
+    if (owned) {
+        close(fd);
+    } else {
+        inherited_fd_release(fd);
+    }
 }

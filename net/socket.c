@@ -318,20 +318,17 @@ static bool socket_create(const TernOpts *o, GError **errp)
     s->out = g_byte_array_new();
     int fd = -1;
     if (fdstr) {
-        guint64 n;
-        int type = 0;
+        bool owned;
+        int n = netdev_fd_get(o, fdstr, &owned, errp), type = 0;
         socklen_t tl = sizeof(type);
-        g_autoptr(GError) err = NULL;
-        if (!g_ascii_string_to_unsigned(fdstr, 10, 0, G_MAXINT, &n, NULL) ||
-            fcntl((int)n, F_GETFD) < 0) {
-            netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
-        } else if (getsockopt((int)n, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+        if (n < 0) {
+            /* errp set */
+        } else if (getsockopt(n, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
                    (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)) {
             netdev_error(errp, o, "fd=%s is not a stream or datagram socket", fdstr);
-        } else if (!inherited_fd_claim((int)n, &err)) {
-            netdev_error(errp, o, "fd=%s: %s", fdstr, err->message);
+            netdev_fd_put_back(n, owned);
         } else {
-            fd = (int)n;
+            fd = n;
             s->stream = type == SOCK_STREAM;
         }
     } else {

@@ -236,25 +236,15 @@ static int tap_open(const TernOpts *o, const char *ifname, int vnet, TapState *s
 }
 
 /* fd=N: a tap the management stack opened; its flags tell whether it has vnet headers. */
-static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GError **errp)
+static bool tap_adopt_open_fd(const TernOpts *o, const char *fdstr, int n, TapState *s,
+                              GError **errp)
 {
-    guint64 n;
-    if (!g_ascii_string_to_unsigned(fdstr, 10, 0, G_MAXINT, &n, NULL) ||
-        fcntl((int)n, F_GETFD) < 0) {
-        return netdev_error(errp, o, "fd=%s is not an open file descriptor", fdstr);
-    }
-    g_autoptr(GError) err = NULL;
-    if (!inherited_fd_claim((int)n, &err)) {
-        return netdev_error(errp, o, "fd=%s: %s", fdstr, err->message);
-    }
     struct ifreq ifr = {0};
     if (ioctl((int)n, TUNGETIFF, &ifr) < 0) {
-        inherited_fd_release((int)n);
         return netdev_error(errp, o, "fd=%s is not a tap device (TUNGETIFF: %s)", fdstr,
                             g_strerror(errno));
     }
     if (!(ifr.ifr_flags & IFF_TAP)) {
-        inherited_fd_release((int)n);
         return netdev_error(errp, o, "fd=%s is a tun device, not a tap", fdstr);
     }
     s->fd = (int)n;
@@ -268,6 +258,20 @@ static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GErr
         s->vnet_hdr_len = sz;
     }
     return tap_disable_offloads(o, s->fd, errp);
+}
+
+static bool tap_adopt_fd(const TernOpts *o, const char *fdstr, TapState *s, GError **errp)
+{
+    bool owned;
+    int fd = netdev_fd_get(o, fdstr, &owned, errp);
+    if (fd < 0) {
+        return false;
+    }
+    if (!tap_adopt_open_fd(o, fdstr, fd, s, errp)) {
+        netdev_fd_put_back(fd, owned);
+        return false;
+    }
+    return true;
 }
 
 static bool tap_check_script(const TernOpts *o, const char *key, GError **errp)

@@ -1,6 +1,7 @@
 /* machine.c: pick and build the board. */
 #include <string.h>
 #include "error.h"
+#include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/pc.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/machine.h"
@@ -84,6 +85,7 @@ bool machine_system_reset(GError **errp)
 
 void machine_reset(void)
 {
+    acpi_pcihp_reset();
     pci_bus_reset();
     pc_machine_reset();
     pc_legacy_devices_reset();

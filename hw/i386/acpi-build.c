@@ -8,8 +8,12 @@
  * never leaves the kernel; with it `poweroff` writes SLP_EN to PM1a_CNT, an I/O exit
  * tern sees (acpi-pm.c). Once the guest uses ACPI its PCI root and interrupt routing
  * must come from the DSDT, hence PCI0 and _PRT. The AML is built by hand: a few opcodes.
+ * The FADT's GPE0 block and the DSDT's slot devices and methods give the guest QEMU's
+ * ACPI PCI hotplug (acpi-pcihp.h): GPE 1 runs \_GPE._E01, which notifies the slots.
  */
+#include <stdio.h>
 #include <string.h>
+#include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
@@ -65,9 +69,24 @@ enum {
     AML_SCOPE = 0x10,
     AML_BUFFER = 0x11,
     AML_PACKAGE = 0x12,
+    AML_METHOD = 0x14,
+    AML_DUAL_NAME = 0x2e,
+    AML_MULTI_NAME = 0x2f,
     AML_EXT = 0x5b,
+    AML_EXT_MUTEX = 0x01,
+    AML_EXT_ACQUIRE = 0x23,
+    AML_EXT_RELEASE = 0x27,
+    AML_EXT_OP_REGION = 0x80,
+    AML_EXT_FIELD = 0x81,
     AML_EXT_DEVICE = 0x82,
     AML_ROOT = 0x5c,
+    AML_ARG0 = 0x68,
+    AML_STORE = 0x70,
+    AML_SHIFT_LEFT = 0x79,
+    AML_AND = 0x7b,
+    AML_NOTIFY = 0x86,
+    AML_IF = 0xa0,
+    AML_RETURN = 0xa4,
 };
 
 static void aml_int(Buf *b, uint64_t v)
@@ -85,15 +104,25 @@ static void aml_int(Buf *b, uint64_t v)
     }
 }
 
-/* A NameSeg or a rooted path "\\XXXX"; segments are exactly 4 characters. */
+/* A NameString: "XXXX", "\\XXXX" or a dotted path "\\_SB_.PCI0.PCNT"; segments are
+ * exactly 4 characters. */
 static void aml_name(Buf *b, const char *name)
 {
     if (name[0] == '\\') {
         buf_u8(b, AML_ROOT);
         name++;
     }
-    g_assert(strlen(name) == 4);
-    buf_str(b, name, 4);
+    size_t len = strlen(name), segs = (len + 1) / 5;
+    g_assert(len == segs * 5 - 1);
+    if (segs == 2) {
+        buf_u8(b, AML_DUAL_NAME);
+    } else if (segs > 2) {
+        buf_u8(b, AML_MULTI_NAME), buf_u8(b, segs);
+    }
+    for (size_t i = 0; i < segs; i++) {
+        g_assert(i == 0 || name[5 * i - 1] == '.');
+        buf_str(b, name + 5 * i, 4);
+    }
 }
 
 /* PkgLength counts itself: 1 byte up to 63, else a lead byte plus 1-3 bytes. */
@@ -241,6 +270,130 @@ static Buf *pci0_prt(void)
     return aml_package(n, entries);
 }
 
+/* --- ACPI PCI hotplug (acpi-pcihp.h): the methods QEMU's pc DSDT gives the guest ------- */
+
+/* Method(name, nargs, NotSerialized) { body } */
+static void aml_method(Buf *out, const char *name, unsigned nargs, Buf *body)
+{
+    static const uint8_t op[] = {AML_METHOD};
+    Buf *terms = g_byte_array_new();
+    buf_u8(terms, nargs & 7);
+    buf_cat(terms, body);
+    aml_named_block(out, op, sizeof(op), name, terms);
+}
+
+static void aml_if(Buf *out, Buf *predicate, Buf *body)
+{
+    buf_cat(predicate, body);
+    buf_u8(out, AML_IF);
+    aml_pkg_wrap(out, predicate);
+}
+
+/* OperationRegion(name, SystemIO, port, len) and Field(name, DWordAcc, NoLock,
+ * WriteAsZeros) with a 32-bit field per name. */
+static void aml_io_dwords(Buf *out, const char *region, uint16_t port,
+                          const char *const *fields, unsigned n)
+{
+    buf_u8(out, AML_EXT), buf_u8(out, AML_EXT_OP_REGION);
+    aml_name(out, region);
+    buf_u8(out, 0x01); /* SystemIO */
+    aml_int(out, port);
+    aml_int(out, 4 * n);
+    Buf *f = g_byte_array_new();
+    aml_name(f, region);
+    buf_u8(f, 0x03 | (2 << 5)); /* DWordAcc, NoLock, WriteAsZeros */
+    for (unsigned i = 0; i < n; i++) {
+        buf_str(f, fields[i], 4);
+        buf_u8(f, 32); /* the field's bit length, as a one-byte PkgLength */
+    }
+    buf_u8(out, AML_EXT), buf_u8(out, AML_EXT_FIELD);
+    aml_pkg_wrap(out, f);
+}
+
+static void aml_acquire(Buf *out, const char *mutex)
+{
+    buf_u8(out, AML_EXT), buf_u8(out, AML_EXT_ACQUIRE);
+    aml_name(out, mutex);
+    buf_le(out, 0xffff, 2); /* wait forever */
+}
+
+static void aml_release(Buf *out, const char *mutex)
+{
+    buf_u8(out, AML_EXT), buf_u8(out, AML_EXT_RELEASE);
+    aml_name(out, mutex);
+}
+
+/* Store(Zero, BNUM): the registers speak of bus 0, the only one. */
+static void aml_select_bus0(Buf *out)
+{
+    buf_u8(out, AML_STORE), aml_int(out, 0), aml_name(out, "BNUM");
+}
+
+/*
+ * Inside PCI0: the registers, PCEJ(slot) (_EJ0 of every slot: write the slot to B0EJ),
+ * a device per hot-pluggable slot (S<devfn in hex>, as QEMU names them) with _ADR, _SUN
+ * and _EJ0, DVNT(bitmap, event) notifying the slots in a bitmap, and PCNT: bus check
+ * (1) for slots in PCIU, eject request (3) for slots in PCID. \_GPE._E01 calls PCNT.
+ */
+static void pci0_hotplug(Buf *pci0)
+{
+    static const char *const st[] = {"PCIU", "PCID"}, *const ej[] = {"B0EJ"},
+                             *const sel[] = {"BNUM"};
+    aml_io_dwords(pci0, "PCST", ACPI_PCIHP_BASE + ACPI_PCIHP_UP, st, 2);
+    aml_io_dwords(pci0, "SEJ_", ACPI_PCIHP_BASE + ACPI_PCIHP_EJECT, ej, 1);
+    aml_io_dwords(pci0, "BNMR", ACPI_PCIHP_BASE + ACPI_PCIHP_SEL, sel, 1);
+    buf_u8(pci0, AML_EXT), buf_u8(pci0, AML_EXT_MUTEX);
+    aml_name(pci0, "BLCK");
+    buf_u8(pci0, 0);
+
+    Buf *pcej = g_byte_array_new();
+    aml_acquire(pcej, "BLCK");
+    aml_select_bus0(pcej);
+    buf_u8(pcej, AML_STORE), buf_u8(pcej, AML_SHIFT_LEFT), aml_int(pcej, 1);
+    buf_u8(pcej, AML_ARG0), buf_u8(pcej, 0), aml_name(pcej, "B0EJ");
+    aml_release(pcej, "BLCK");
+    buf_u8(pcej, AML_RETURN), aml_int(pcej, 0);
+    aml_method(pci0, "PCEJ", 1, pcej);
+
+    Buf *dvnt = g_byte_array_new();
+    for (int slot = 1; slot < PCI_SLOT_MAX; slot++) {
+        char name[5];
+        snprintf(name, sizeof(name), "S%02X_", PCI_DEVFN(slot, 0));
+        Buf *dev = g_byte_array_new();
+        aml_name_int(dev, "_ADR", (uint32_t)slot << 16);
+        aml_name_int(dev, "_SUN", slot);
+        Buf *ej0 = g_byte_array_new();
+        aml_name(ej0, "PCEJ"), aml_name(ej0, "_SUN");
+        aml_method(dev, "_EJ0", 1, ej0);
+        aml_device(pci0, name, dev);
+
+        Buf *pred = g_byte_array_new(), *notify = g_byte_array_new();
+        buf_u8(pred, AML_AND), buf_u8(pred, AML_ARG0), aml_int(pred, 1u << slot);
+        buf_u8(pred, 0);
+        buf_u8(notify, AML_NOTIFY), aml_name(notify, name), buf_u8(notify, AML_ARG0 + 1);
+        aml_if(dvnt, pred, notify);
+    }
+    aml_method(pci0, "DVNT", 2, dvnt);
+
+    Buf *pcnt = g_byte_array_new();
+    aml_select_bus0(pcnt);
+    aml_name(pcnt, "DVNT"), aml_name(pcnt, "PCIU"), aml_int(pcnt, 1);
+    aml_name(pcnt, "DVNT"), aml_name(pcnt, "PCID"), aml_int(pcnt, 3);
+    aml_method(pci0, "PCNT", 0, pcnt);
+}
+
+/* \_GPE._E01: GPE 1 is PCI hotplug. */
+static void gpe_hotplug(Buf *aml)
+{
+    Buf *e01 = g_byte_array_new();
+    aml_acquire(e01, "\\_SB_.PCI0.BLCK");
+    aml_name(e01, "\\_SB_.PCI0.PCNT");
+    aml_release(e01, "\\_SB_.PCI0.BLCK");
+    Buf *gpe = g_byte_array_new();
+    aml_method(gpe, "_E01", 0, e01);
+    aml_scope(aml, "\\_GPE", gpe);
+}
+
 static Buf *dsdt_aml(void)
 {
     Buf *pci0 = g_byte_array_new();
@@ -251,12 +404,14 @@ static Buf *dsdt_aml(void)
     aml_name_int(pci0, "_UID", 0);
     aml_name_obj(pci0, "_CRS", pci0_crs());
     aml_name_obj(pci0, "_PRT", pci0_prt());
+    pci0_hotplug(pci0);
 
     Buf *sb = g_byte_array_new();
     aml_device(sb, "PCI0", pci0);
 
     Buf *aml = g_byte_array_new();
     aml_scope(aml, "\\_SB_", sb);
+    gpe_hotplug(aml);
     Buf *s5 = g_byte_array_new();
     aml_int(s5, ACPI_SLP_TYP_S5), aml_int(s5, ACPI_SLP_TYP_S5), aml_int(s5, 0), aml_int(s5, 0);
     aml_name_obj(aml, "\\_S5_", aml_package(4, s5));
@@ -319,16 +474,18 @@ static Buf *madt_body(unsigned ncpus)
 static Buf *fadt_body(uint32_t facs, uint32_t dsdt)
 {
     uint8_t f[244 - SDT_HEADER_LEN] = {0};
-#define FADT(off, v, n) put_le(f + (off) - SDT_HEADER_LEN, (v), (n))
+#define FADT(off, v, n) put_le(f + (off)-SDT_HEADER_LEN, (v), (n))
     FADT(36, facs, 4);
     FADT(40, dsdt, 4);
     FADT(46, ACPI_SCI_IRQ, 2);
     FADT(56, ACPI_PM1A_EVT, 4);
     FADT(64, ACPI_PM1A_CNT, 4);
     FADT(76, ACPI_PM_TMR, 4);
+    FADT(80, ACPI_GPE0_BASE, 4);
     FADT(88, ACPI_PM1_EVT_LEN, 1);
     FADT(89, ACPI_PM1_CNT_LEN, 1);
     FADT(91, ACPI_PM_TMR_LEN, 1);
+    FADT(92, ACPI_GPE0_LEN, 1);
     FADT(96, 0x65, 2);  /* C2 latency > 100 us: no C2 */
     FADT(98, 0x3e9, 2); /* C3 latency > 1000 us: no C3 */
     FADT(108, CMOS_CENTURY_INDEX, 1);

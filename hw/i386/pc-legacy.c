@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "hw/char/serial.h"
+#include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc-power.h"
 #include "hw/i386/pc.h"
@@ -23,6 +24,7 @@ static struct {
     SerialState *com1;
     Cmos *cmos;
     AcpiPm *pm;
+    AcpiPciHp *pcihp;
     MemoryRegion post, delay, i8042_data, i8042_cmd;
 } legacy;
 
@@ -76,6 +78,7 @@ bool pc_legacy_devices_init(TernConfig *c, GError **errp)
     ram_split(&below, &above);
     legacy.cmos = cmos_init(below, above);
     legacy.pm = acpi_pm_init();
+    legacy.pcihp = acpi_pcihp_init();
     port_map(&legacy.post, "post", 0x80, &sink_ops);
     port_map(&legacy.delay, "io-delay", 0xed, &sink_ops);
     port_map(&legacy.i8042_data, "i8042-data", I8042_DATA, &sink_ops);
@@ -95,6 +98,7 @@ void pc_legacy_devices_destroy(void)
     serial_free(legacy.com1);
     cmos_free(legacy.cmos);
     acpi_pm_free(legacy.pm);
+    acpi_pcihp_free(legacy.pcihp);
     memory_region_unmap(&legacy.post);
     memory_region_unmap(&legacy.delay);
     memory_region_unmap(&legacy.i8042_data);

@@ -10,12 +10,12 @@
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
 #include "main-loop.h"
+#include "monitor/qmp.h"
 #include "net/announce.h"
 
-/* The device registry: default MACs and anonymous paths are numbered as QEMU does. */
+/* Default MACs and NIC names are numbered as QEMU does. */
 static struct {
     unsigned default_macs; /* NICs given no mac= so far */
-    unsigned anonymous;    /* devices given no id= so far */
     unsigned unnamed_nics; /* virtio-net-pci.N names handed out */
 } vnet_registry;
 
@@ -647,7 +647,7 @@ static void virtio_net_free(VirtIONet *n)
     g_free(n);
 }
 
-static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
+static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **errp)
 {
     VnetConfig c = {0};
     if (!vnet_parse(o, &c, errp)) {
@@ -657,12 +657,10 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     if (o->id) {
         n->dev_id = g_strdup(o->id);
         n->name = g_strdup(o->id);
-        n->qom_path = g_strdup_printf("/machine/peripheral/%s/virtio-backend", o->id);
     } else {
         n->name = g_strdup_printf("virtio-net-pci.%u", vnet_registry.unnamed_nics++);
-        n->qom_path = g_strdup_printf("/machine/peripheral-anon/device[%u]/virtio-backend",
-                                      vnet_registry.anonymous++);
     }
+    n->qom_path = g_strdup_printf("%s/virtio-backend", ds->path);
     if (!c.mac_given) {
         static const uint8_t base[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
         memcpy(c.mac, base, ETH_ALEN);
@@ -697,6 +695,7 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     }
     if (!virtio_pci_realize(&n->proxy, &n->vdev, n->name, 0x020000, c.slot, errp)) {
         g_prefix_error(errp, "-device virtio-net-pci: ");
+        msix_uninit(&n->proxy.pci);
         virtio_net_free(n);
         return false;
     }
@@ -706,12 +705,31 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     g_autofree char *path = pci_device_path(&n->proxy.pci);
     g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
     n->vmse = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
-    return true; /* the device lives as long as the machine */
+    ds->pci = &n->proxy.pci;
+    ds->opaque = n;
+    return true;
+}
+
+/* The guest ejected the NIC: its section, bus slot, MSI-X (routes, irqfds), ioeventfds
+ * and the link to its netdev all go; the netdev stays for another NIC. */
+static void virtio_net_pci_destroy(DeviceState *ds)
+{
+    VirtIONet *n = ds->opaque;
+    vmstate_unregister(n->vmse);
+    vm_state_notify_remove(n->vmstate);
+    virtio_net_tx_reset(n); /* no transmit run may follow the unplug */
+    virtio_pci_unrealize(&n->proxy);
+    msix_uninit(&n->proxy.pci);
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "path", n->qom_path);
+    qmp_event_emit("DEVICE_DELETED", data);
+    virtio_net_free(n);
 }
 
 static const DeviceClass virtio_net_pci_class = {
     .name = "virtio-net-pci",
     .desc = "virtio network device (modern PCI)",
     .create = virtio_net_pci_create,
+    .destroy = virtio_net_pci_destroy,
 };
 DEVICE_CLASS_REGISTER(virtio_net_pci_class)

@@ -30,6 +30,7 @@ typedef struct {
     MemoryRegion regs_mr, io_mr, msix_mr;
     uint32_t regs[TESTDEV_NREGS];
     uint8_t io[256];
+    VMStateEntry *vmse;
 } PCITestDev;
 
 static uint64_t testdev_read(void *opaque, uint64_t offset, unsigned size)
@@ -161,7 +162,7 @@ static const VMStateDescription vmstate_testdev = {
         },
 };
 
-static bool testdev_create(const TernOpts *o, GError **errp)
+static bool testdev_create(const TernOpts *o, DeviceState *ds, GError **errp)
 {
     static const char *const known[] = {"addr", "vectors", NULL};
     uint64_t vectors;
@@ -176,7 +177,6 @@ static bool testdev_create(const TernOpts *o, GError **errp)
                     "-device pci-testdev: vectors must be 1-%d", TESTDEV_MAX_VECTORS);
         return false;
     }
-    /* Lives as long as the machine: devices are not unplugged. */
     PCITestDev *t = g_new0(PCITestDev, 1);
     pci_device_init(&t->pci, "pci-testdev", 0x1b36, 0x0005, 0x00ff00, 0, 0x1af4, 0x1100);
     t->pci.reset = testdev_reset;
@@ -198,13 +198,25 @@ static bool testdev_create(const TernOpts *o, GError **errp)
     }
     g_autofree char *path = pci_device_path(&t->pci);
     g_autofree char *idstr = g_strdup_printf("%s/pci-testdev", path);
-    vmstate_register_named(idstr, 0, &vmstate_testdev, t);
+    t->vmse = vmstate_register_named(idstr, 0, &vmstate_testdev, t);
+    ds->pci = &t->pci;
+    ds->opaque = t;
     return true;
+}
+
+static void testdev_destroy(DeviceState *ds)
+{
+    PCITestDev *t = ds->opaque;
+    vmstate_unregister(t->vmse);
+    pci_bus_remove_device(&t->pci);
+    msix_uninit(&t->pci);
+    g_free(t);
 }
 
 static const DeviceClass pci_testdev_class = {
     .name = "pci-testdev",
     .desc = "PCI test device (1b36:0005): memory, I/O and 64-bit BARs, MSI-X, INTx, DMA",
     .create = testdev_create,
+    .destroy = testdev_destroy,
 };
 DEVICE_CLASS_REGISTER(pci_testdev_class)

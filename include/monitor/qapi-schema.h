@@ -72,6 +72,7 @@ typedef struct {
     char *doc;
     QapiType *args; /* a struct; the empty struct "q_empty" when the command takes none */
     QapiType *ret;  /* NULL: returns {} */
+    bool open_args; /* 'gen': false: members beyond the declared ones go to the handler */
 } QapiCommand;
 
 typedef struct {

@@ -43,6 +43,11 @@ JsonNode *qmp_node_take_array(JsonArray *a);
  * command has taken yet, or -1. Ownership moves to the caller (QEMU's getfd). */
 int qmp_context_take_fd(QmpContext *ctx);
 
+/* QMP arguments as an option list for the -device / -netdev parsers: `driver_key`'s value
+ * becomes the driver, "id" the id, every other scalar a key=value (booleans on/off). */
+TernOpts *qmp_opts_from_args(const char *option, JsonObject *args, const char *driver_key,
+                             GError **errp);
+
 /* Emit an event to every client that finished capabilities negotiation. `data` may be
  * NULL; ownership is taken. The event name must be declared in the schema. Thread-safe. */
 void qmp_event_emit(const char *name, JsonObject *data);

@@ -179,6 +179,12 @@ const NetBackendClass *net_backend_class_find(const char *type);
 bool netdevs_create(GPtrArray *netdev_opts, GError **errp);
 /* Create one (QMP netdev_add, tests). */
 bool netdev_create(const TernOpts *opts, GError **errp);
+/* fd=: a descriptor number tern inherited, or the name of one passed with QMP getfd (which
+ * is taken: *owned, the caller closes it if it does not keep it). -1 and errp if neither. */
+int netdev_fd_get(const TernOpts *o, const char *fdstr, bool *owned, GError **errp);
+/* A descriptor from netdev_fd_get that its netdev refused after all: closed when owned (a
+ * getfd one), else given back to the inherited set, still open. */
+void netdev_fd_put_back(int fd, bool owned);
 /* A backend's option error: "-netdev TYPE,id=ID: message". Returns false. */
 bool netdev_error(GError **errp, const TernOpts *o, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
