@@ -57,7 +57,7 @@ fetch_source() {
 
 install_build_deps() {
     local need=() p
-    for p in ninja-build meson flex bison pkg-config libglib2.0-dev libpixman-1-dev \
+    for p in dpkg-dev ninja-build meson flex bison pkg-config libglib2.0-dev libpixman-1-dev \
         zlib1g-dev libfdt-dev python3-venv gcc make; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             need+=("$p")
