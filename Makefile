@@ -31,7 +31,7 @@ TEST_SRCS := $(wildcard tests/unit/test-*.c tests/blackbox/test-*.c tests/qmp/te
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 SANDBOX_OFF_TEST := $(BUILD)/tests/unit/test-sandbox-off
 
-.PHONY: all check demo bench docs clean distclean
+.PHONY: all check check-unit demo bench docs clean distclean
 all: $(BUILD)/tern
 
 config.mak: configure
@@ -76,6 +76,11 @@ docs: $(BUILD)/qapi-doc
 
 check: $(BUILD)/tern $(TEST_BINS) $(TOOL_BINS) fuzz-build
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) FUZZ_BUILD=$(FUZZ_BUILD) tests/run-tests.sh
+
+# The unit and qtest binaries alone: under a minute, for the edit-compile-test loop.
+UNIT_BINS := $(filter $(BUILD)/tests/unit/% $(BUILD)/tests/qtest/%,$(TEST_BINS))
+check-unit: $(BUILD)/tern $(UNIT_BINS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh --unit
 
 # ---- fuzzing (tests/fuzz/README.md) ------------------------------------------------
 # The fuzz targets link tern's own sources, compiled again by clang with libFuzzer, ASan
