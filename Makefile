@@ -63,11 +63,15 @@ $(SANDBOX_OFF_TEST): %: %.o $(TESTLIB_OBJS) $(filter-out $(BUILD)/util/sandbox.o
 		$(BUILD)/util/sandbox-off.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-# Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, linked like the tests.
+# Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, each with the few objects it
+# uses (not the VMM, nor its startup constructors).
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+$(BUILD)/tern-migrate: $(addprefix $(BUILD)/util/,qmp-client.o sockaddr.o error.o)
+$(BUILD)/qapi-doc: $(addprefix $(BUILD)/,monitor/qapi-doc.o monitor/qapi-schema.o \
+	util/error.o gen/qapi-resource.o)
 all: $(TOOL_BINS)
-$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o $(TERN_OBJS)
+$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # The QMP reference is generated from the schema; a unit test keeps it current.

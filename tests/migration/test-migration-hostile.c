@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "migration-util.h"
 
 #define REC_END 0x00
