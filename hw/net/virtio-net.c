@@ -476,17 +476,6 @@ static const char *const vnet_known_props[] = {
     NULL,
 };
 
-static bool vnet_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool vnet_fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-device virtio-net-pci: %s", msg);
-    return false;
-}
-
 typedef struct VnetConfig {
     uint64_t features;
     uint64_t offloads; /* offered only when the backend passes virtio_net_hdr through */
@@ -520,8 +509,9 @@ static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
             return false;
         }
         if (on && !dep_ok) {
-            return vnet_fail(errp, "%s=on requires %s; set %s=off", vnet_offloads[i].prop,
-                             vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
+            return tern_error_fail(
+                errp, "-device virtio-net-pci: %s=on requires %s; set %s=off",
+                vnet_offloads[i].prop, vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
         }
         if (on) {
             c->offloads |= VIRTIO_BIT(vnet_offloads[i].bit);
@@ -533,26 +523,30 @@ static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
             return false;
         }
         if (on) {
-            return vnet_fail(errp,
-                             "%s=on is not supported by tern (use %s=off or leave it out)",
-                             vnet_off_only_props[i], vnet_off_only_props[i]);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: %s=on is not supported by tern "
+                                   "(use %s=off or leave it out)",
+                                   vnet_off_only_props[i], vnet_off_only_props[i]);
         }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
         if ((c->features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
             !(c->features & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
-            return vnet_fail(errp,
-                             "%s=on requires %s=on (a Linux guest refuses the device "
-                             "otherwise); set %s=off or %s=on",
-                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
-                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: %s=on requires %s=on (a Linux "
+                                   "guest refuses the device "
+                                   "otherwise); set %s=off or %s=on",
+                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
+                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
         }
     }
     if ((c->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
         !(c->features & VIRTIO_BIT(VIRTIO_NET_F_STATUS))) {
-        return vnet_fail(errp, "guest_announce=on requires status=on (the guest reads the "
-                               "announce bit from the status field); set guest_announce=off "
-                               "or status=on");
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: guest_announce=on requires status=on (the guest reads the "
+            "announce bit from the status field); set guest_announce=off "
+            "or status=on");
     }
     return true;
 }
@@ -564,10 +558,11 @@ static bool vnet_parse_queue_size(const TernOpts *o, const char *key, uint64_t *
         return false;
     }
     if (*out < VIRTIO_NET_QUEUE_SIZE || (*out & (*out - 1))) {
-        return vnet_fail(errp,
-                         "Invalid %s (= %" G_GUINT64_FORMAT "), must be a power of 2 "
-                         "between %d and %d.",
-                         key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
+        return tern_error_fail(errp,
+                               "-device virtio-net-pci: Invalid %s (= %" G_GUINT64_FORMAT
+                               "), must be a power of 2 "
+                               "between %d and %d.",
+                               key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
     }
     return true;
 }
@@ -589,25 +584,33 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
         return false;
     }
     if (c->tx_burst == 0) {
-        return vnet_fail(errp, "x-txburst=0: a transmit run must send at least one frame");
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: x-txburst=0: a transmit run must send at least one frame");
     }
     const char *v = opts_get(o, "tx");
     if (v && strcmp(v, "bh") != 0 && strcmp(v, "timer") != 0) {
-        return vnet_fail(errp, "tx=%s: expected 'bh' or 'timer'", v);
+        return tern_error_fail(errp, "-device virtio-net-pci: tx=%s: expected 'bh' or 'timer'",
+                               v);
     }
     c->tx_mode = v && strcmp(v, "timer") == 0 ? VIRTIO_NET_TX_TIMER : VIRTIO_NET_TX_BH;
     v = opts_get(o, "announce_rarp");
     if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
-        return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
+        return tern_error_fail(
+            errp, "-device virtio-net-pci: announce_rarp=%s: expected 'fallback' or 'always'",
+            v);
     }
     c->rarp_fallback = v && strcmp(v, "fallback") == 0;
     v = opts_get(o, "bus");
     if (v && strcmp(v, "pci.0") != 0) {
-        return vnet_fail(errp, "Bus '%s' not found (the pc machine has pci.0)", v);
+        return tern_error_fail(
+            errp, "-device virtio-net-pci: Bus '%s' not found (the pc machine has pci.0)", v);
     }
     v = opts_get(o, "romfile");
     if (v && *v) {
-        return vnet_fail(errp, "romfile=%s: tern loads no option ROMs (use romfile=)", v);
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: romfile=%s: tern loads no option ROMs (use romfile=)", v);
     }
     c->slot = -1;
     if ((v = opts_get(o, "addr")) && (c->slot = pci_parse_slot(v, errp)) < 0) {
@@ -615,19 +618,28 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     }
     if ((v = opts_get(o, "mac"))) {
         if (!net_parse_mac(v, c->mac)) {
-            return vnet_fail(errp, "Property 'virtio-net-pci.mac' doesn't take value '%s'", v);
+            return tern_error_fail(
+                errp,
+                "-device virtio-net-pci: Property 'virtio-net-pci.mac' doesn't take value '%s'",
+                v);
         }
         if (c->mac[0] & 1) {
-            return vnet_fail(errp, "mac=%s is a multicast address; a NIC needs a unicast one",
-                             v);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: mac=%s is a multicast address; a "
+                                   "NIC needs a unicast one",
+                                   v);
         }
         c->mac_given = true;
     }
     if ((v = opts_get(o, "netdev")) && !(c->backend = net_backend_find(v))) {
-        return vnet_fail(errp, "Property 'virtio-net-pci.netdev' can't find value '%s'", v);
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: Property 'virtio-net-pci.netdev' can't find value '%s'",
+            v);
     }
     if (o->id && net_client_find(o->id)) {
-        return vnet_fail(errp, "Duplicate ID '%s' for device", o->id);
+        return tern_error_fail(errp, "-device virtio-net-pci: Duplicate ID '%s' for device",
+                               o->id);
     }
     return true;
 }
