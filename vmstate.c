@@ -13,6 +13,7 @@
  */
 #include <string.h>
 #include "error.h"
+#include "bswap.h"
 #include "migration/vmstate.h"
 
 #define SUBSECTION_MORE 1
@@ -23,9 +24,7 @@
 static void put_be(GByteArray *out, uint64_t v, unsigned size)
 {
     uint8_t b[8];
-    for (unsigned i = 0; i < size; i++) {
-        b[i] = v >> (8 * (size - 1 - i));
-    }
+    st_be(b, size, v);
     g_byte_array_append(out, b, size);
 }
 
@@ -241,10 +240,7 @@ static bool get_be(Reader *r, unsigned size, uint64_t *v, GError **errp)
     if (!take(r, size, &b, errp)) {
         return false;
     }
-    *v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        *v = (*v << 8) | b[i];
-    }
+    *v = ld_be(b, size);
     return true;
 }
 

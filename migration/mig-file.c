@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "migration/mig-file.h"
@@ -234,9 +235,7 @@ void mig_file_put_buffer(MigFile *f, const void *buf, size_t len)
 static void put_be(MigFile *f, uint64_t v, unsigned size)
 {
     uint8_t b[8];
-    for (unsigned i = 0; i < size; i++) {
-        b[i] = v >> (8 * (size - 1 - i));
-    }
+    st_be(b, size, v);
     mig_file_put_buffer(f, b, size);
 }
 
@@ -357,10 +356,7 @@ static bool get_be(MigFile *f, uint64_t *v, unsigned size)
     if (!mig_file_get_buffer(f, b, size)) {
         return false;
     }
-    *v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        *v = (*v << 8) | b[i];
-    }
+    *v = ld_be(b, size);
     return true;
 }
 
