@@ -199,10 +199,7 @@ static gboolean socket_writable(gint fd, GIOCondition cond, gpointer opaque)
 static ssize_t socket_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
 {
     SocketState *s = nc->opaque;
-    size_t len = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        len += iov[i].iov_len;
-    }
+    size_t len = iov_size(iov, iovcnt);
     if (s->fd < 0) {
         nc->dropped++;
         return -1; /* nobody connected: the frame has nowhere to go */
@@ -225,7 +222,8 @@ static ssize_t socket_receive(NetClientState *nc, const struct iovec *iov, int i
     if (s->out->len >= SOCKET_OUT_MAX) {
         return 0; /* queued at our client; socket_writable flushes */
     }
-    uint8_t hdr[4] = {len >> 24, len >> 16, len >> 8, len};
+    uint8_t hdr[4];
+    st_be32(hdr, len);
     g_byte_array_append(s->out, hdr, 4);
     for (int i = 0; i < iovcnt; i++) {
         g_byte_array_append(s->out, iov[i].iov_base, iov[i].iov_len);

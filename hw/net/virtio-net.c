@@ -157,25 +157,28 @@ static bool virtio_net_can_receive(NetClientState *nc)
     return virtio_driver_ok(&n->vdev) && n->rx_vq->enabled && runstate_is_running();
 }
 
+typedef struct {
+    VirtIONet *n;
+    const VirtQueueElement *elem;
+    uint64_t at;
+} RxCopy;
+
+static bool rx_copy_chunk(void *p, size_t len, void *opaque)
+{
+    RxCopy *c = opaque;
+    if (virtqueue_elem_write(&c->n->vdev, c->elem, c->at, p, len) != len) {
+        return false;
+    }
+    c->at += len;
+    return true;
+}
+
 /* Write frame bytes [from, from + len) into elem's writable part at `at`. */
 static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
                     const struct iovec *iov, int iovcnt, size_t from, size_t len)
 {
-    for (int i = 0; i < iovcnt && len; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        size_t chunk = MIN(len, iov[i].iov_len - from);
-        if (virtqueue_elem_write(&n->vdev, elem, at, (uint8_t *)iov[i].iov_base + from,
-                                 chunk) != chunk) {
-            return false;
-        }
-        at += chunk;
-        len -= chunk;
-        from = 0;
-    }
-    return true;
+    RxCopy c = {.n = n, .elem = elem, .at = at};
+    return iov_walk(iov, iovcnt, from, len, rx_copy_chunk, &c);
 }
 
 /* A GSO frame from the backend the guest agreed to take (5.1.6.4: only the types whose
@@ -243,7 +246,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     VirtQueue *vq = n->rx_vq;
     /* With headers from the backend, the frame proper starts after one. */
     size_t base = nc->vnet_hdr ? NET_VNET_HDR_LEN : 0;
-    size_t total = net_iov_size(iov, iovcnt);
+    size_t total = iov_size(iov, iovcnt);
     size_t size = total > base ? total - base : 0;
     uint8_t head[36] = {0};
     uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
@@ -251,13 +254,13 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     if (!virtio_net_can_receive(nc)) {
         return 0;
     }
-    net_iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
+    iov_to_buf(iov, iovcnt, base, head, MIN(sizeof(head), size));
     if (size < 14 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
         return -1;
     }
     if (base) {
         /* flags .. csum_offset as the backend gave them; num_buffers is ours. */
-        net_iov_peek(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
+        iov_to_buf(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
         if (!n->guest_csum) {
             memset(hdr, 0, sizeof(hdr)); /* 5.1.6.4.1: flags zero, a complete frame */
         } else if (!virtio_net_gso_ok(n, hdr[VIRTIO_NET_HDR_GSO_TYPE])) {
@@ -268,7 +271,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     uint8_t fixed[1500];
     struct iovec fixed_iov = {.iov_base = fixed, .iov_len = size};
     if (base && is_dhcp_reply_partial(hdr, head, size)) {
-        net_iov_peek(iov, iovcnt, base, fixed, size);
+        iov_to_buf(iov, iovcnt, base, fixed, size);
         if (complete_csum(hdr, fixed, size)) {
             hdr[VIRTIO_NET_HDR_FLAGS] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
             iov = &fixed_iov;
