@@ -166,11 +166,9 @@ typedef struct {
 static bool rx_copy_chunk(void *p, size_t len, void *opaque)
 {
     RxCopy *c = opaque;
-    if (virtqueue_elem_write(&c->n->vdev, c->elem, c->at, p, len) != len) {
-        return false;
-    }
+    bool ok = virtqueue_elem_write(&c->n->vdev, c->elem, c->at, p, len) == len;
     c->at += len;
-    return true;
+    return ok;
 }
 
 /* Write frame bytes [from, from + len) into elem's writable part at `at`. */
