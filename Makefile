@@ -31,7 +31,7 @@ TEST_SRCS := $(wildcard tests/unit/test-*.c tests/blackbox/test-*.c tests/qmp/te
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 SANDBOX_OFF_TEST := $(BUILD)/tests/unit/test-sandbox-off
 
-.PHONY: all check demo bench docs clean distclean
+.PHONY: all check check-unit demo bench docs clean distclean
 all: $(BUILD)/tern
 
 config.mak: configure
@@ -63,11 +63,15 @@ $(SANDBOX_OFF_TEST): %: %.o $(TESTLIB_OBJS) $(filter-out $(BUILD)/util/sandbox.o
 		$(BUILD)/util/sandbox-off.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-# Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, linked like the tests.
+# Tools built beside tern: tools/NAME.c -> $(BUILD)/NAME, each with the few objects it
+# uses (not the VMM, nor its startup constructors).
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+$(BUILD)/tern-migrate: $(addprefix $(BUILD)/util/,qmp-client.o sockaddr.o error.o)
+$(BUILD)/qapi-doc: $(addprefix $(BUILD)/,monitor/qapi-doc.o monitor/qapi-schema.o \
+	util/error.o gen/qapi-resource.o)
 all: $(TOOL_BINS)
-$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o $(TERN_OBJS)
+$(TOOL_BINS): $(BUILD)/%: $(BUILD)/tools/%.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # The QMP reference is generated from the schema; a unit test keeps it current.
@@ -76,6 +80,11 @@ docs: $(BUILD)/qapi-doc
 
 check: $(BUILD)/tern $(TEST_BINS) $(TOOL_BINS) fuzz-build
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) FUZZ_BUILD=$(FUZZ_BUILD) tests/run-tests.sh
+
+# The unit and qtest binaries alone: under a minute, for the edit-compile-test loop.
+UNIT_BINS := $(filter $(BUILD)/tests/unit/% $(BUILD)/tests/qtest/%,$(TEST_BINS))
+check-unit: $(BUILD)/tern $(UNIT_BINS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh --unit
 
 # ---- fuzzing (tests/fuzz/README.md) ------------------------------------------------
 # The fuzz targets link tern's own sources, compiled again by clang with libFuzzer, ASan

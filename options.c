@@ -340,11 +340,12 @@ static bool opt_m(TernConfig *c, const char *opt, const char *arg, GError **errp
     uint64_t size = 0;
     bool ok = opts_check_keys(o, NULL, errp);
     if (ok && (!o->driver || !parse_size(o->driver, 1ULL << 20, &size))) {
-        ok = fail(errp, opt, "invalid size '%s' (use e.g. 256, 256M or 1G)",
-                  o->driver ? o->driver : arg);
+        ok = tern_error_fail(errp, "-%s: invalid size '%s' (use e.g. 256, 256M or 1G)", opt,
+                             o->driver ? o->driver : arg);
     }
     if (ok && (size < (2ULL << 20) || size > (1ULL << 40))) {
-        ok = fail(errp, opt, "RAM size '%s' out of range (2M to 1T)", o->driver);
+        ok =
+            tern_error_fail(errp, "-%s: RAM size '%s' out of range (2M to 1T)", opt, o->driver);
     }
     if (ok) {
         c->ram_size = size & ~0xfffULL;
@@ -368,7 +369,8 @@ static bool opt_smp(TernConfig *c, const char *opt, const char *arg, GError **er
     if (ok && o->driver) {
         guint64 n;
         if (!g_ascii_string_to_unsigned(o->driver, 10, 1, MAX_SMP, &n, NULL)) {
-            ok = fail(errp, opt, "CPU count '%s' must be from 1 to %d", o->driver, MAX_SMP);
+            ok = tern_error_fail(errp, "-%s: CPU count '%s' must be from 1 to %d", opt,
+                                 o->driver, MAX_SMP);
         }
         cpus = n;
     } else if (ok) {
@@ -378,16 +380,18 @@ static bool opt_smp(TernConfig *c, const char *opt, const char *arg, GError **er
         ok = false;
     }
     if (ok && (cpus < 1 || cpus > MAX_SMP)) {
-        ok = fail(errp, opt, "CPU count %" G_GUINT64_FORMAT " must be from 1 to %d",
-                  (guint64)cpus, MAX_SMP);
+        ok = tern_error_fail(errp, "-%s: CPU count %" G_GUINT64_FORMAT " must be from 1 to %d",
+                             opt, (guint64)cpus, MAX_SMP);
     }
     if (ok && maxcpus != cpus) {
-        ok = fail(errp, opt, "CPU hotplug is not supported: maxcpus must equal cpus");
+        ok = tern_error_fail(errp, "-%s: CPU hotplug is not supported: maxcpus must equal cpus",
+                             opt);
     }
     if (ok && (opts_get(o, "sockets") || opts_get(o, "cores") || opts_get(o, "threads")) &&
         sockets * dies * cores * threads != cpus) {
-        ok = fail(errp, opt, "sockets*dies*cores*threads must equal cpus (%" G_GUINT64_FORMAT ")",
-                  (guint64)cpus);
+        ok = tern_error_fail(
+            errp, "-%s: sockets*dies*cores*threads must equal cpus (%" G_GUINT64_FORMAT ")",
+            opt, (guint64)cpus);
     }
     if (ok) {
         c->smp = cpus;
@@ -404,10 +408,14 @@ static bool accel_from_name(TernConfig *c, const char *opt, const char *name, GE
         c->accel = ACCEL_QTEST;
     } else if (strcmp(name, "tcg") == 0 || strcmp(name, "xen") == 0 ||
                strcmp(name, "hvf") == 0 || strcmp(name, "whpx") == 0) {
-        return fail(errp, opt, "accelerator '%s' is not supported: tern runs guests under KVM "
-                    "(or qtest for device tests)", name);
+        return tern_error_fail(
+            errp,
+            "-%s: accelerator '%s' is not supported: tern runs guests under KVM "
+            "(or qtest for device tests)",
+            opt, name);
     } else {
-        return fail(errp, opt, "unknown accelerator '%s' (supported: kvm, qtest)", name);
+        return tern_error_fail(errp, "-%s: unknown accelerator '%s' (supported: kvm, qtest)",
+                               opt, name);
     }
     return true;
 }
@@ -425,8 +433,9 @@ static bool opt_machine(TernConfig *c, const char *opt, const char *arg, GError 
         } else if (strcmp(o->driver, "none") == 0) {
             set_string(&c->machine, "none");
         } else {
-            ok = fail(errp, opt, "machine type '%s' is not supported (supported: pc, none)",
-                      o->driver);
+            ok = tern_error_fail(
+                errp, "-%s: machine type '%s' is not supported (supported: pc, none)", opt,
+                o->driver);
         }
     }
     const char *accel = opts_get(o, "accel");
@@ -469,8 +478,10 @@ static bool opt_nographic(TernConfig *c, const char *opt, const char *arg, GErro
 static bool opt_display(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
     if (strcmp(arg, "none") != 0) {
-        return fail(errp, opt, "display '%s' is not supported (tern has no display: use "
-                    "-display none or -nographic)", arg);
+        return tern_error_fail(errp,
+                               "-%s: display '%s' is not supported (tern has no display: use "
+                               "-display none or -nographic)",
+                               opt, arg);
     }
     c->display_none = true;
     return true;
@@ -487,11 +498,13 @@ static bool chardev_spec_valid(const char *spec)
 static bool opt_serial(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
     if (!chardev_spec_valid(arg)) {
-        return fail(errp, opt, "unsupported backend '%s' (supported: stdio, file:PATH, "
-                    "unix:PATH[,server=on,wait=off], none)", arg);
+        return tern_error_fail(errp,
+                               "-%s: unsupported backend '%s' (supported: stdio, file:PATH, "
+                               "unix:PATH[,server=on,wait=off], none)",
+                               opt, arg);
     }
     if (c->serial) {
-        return fail(errp, opt, "only one serial port is supported");
+        return tern_error_fail(errp, "-%s: only one serial port is supported", opt);
     }
     return set_string(&c->serial, arg);
 }
@@ -499,8 +512,11 @@ static bool opt_serial(TernConfig *c, const char *opt, const char *arg, GError *
 static bool opt_qmp(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
     if (!(g_str_has_prefix(arg, "unix:") || g_str_has_prefix(arg, "tcp:"))) {
-        return fail(errp, opt, "'%s' is not supported (use unix:PATH,server=on,wait=off or "
-                    "tcp:HOST:PORT,server=on,wait=off)", arg);
+        return tern_error_fail(
+            errp,
+            "-%s: '%s' is not supported (use unix:PATH,server=on,wait=off or "
+            "tcp:HOST:PORT,server=on,wait=off)",
+            opt, arg);
     }
     g_ptr_array_add(c->qmp, g_strdup(arg));
     return true;
@@ -514,13 +530,13 @@ static bool opt_netdev(TernConfig *c, const char *opt, const char *arg, GError *
     }
     if (!o->id) {
         opts_free(o);
-        return fail(errp, opt, "'%s' lacks id=", arg);
+        return tern_error_fail(errp, "-%s: '%s' lacks id=", opt, arg);
     }
     for (guint i = 0; i < c->netdevs->len; i++) {
         TernOpts *other = g_ptr_array_index(c->netdevs, i);
         if (strcmp(other->id, o->id) == 0) {
             opts_free(o);
-            return fail(errp, opt, "duplicate id '%s'", other->id);
+            return tern_error_fail(errp, "-%s: duplicate id '%s'", opt, other->id);
         }
     }
     g_ptr_array_add(c->netdevs, o);
@@ -537,7 +553,7 @@ static bool opt_device(TernConfig *c, const char *opt, const char *arg, GError *
         TernOpts *other = g_ptr_array_index(c->devices, i);
         if (other->id && strcmp(other->id, o->id) == 0) {
             opts_free(o);
-            return fail(errp, opt, "duplicate id '%s'", other->id);
+            return tern_error_fail(errp, "-%s: duplicate id '%s'", opt, other->id);
         }
     }
     g_ptr_array_add(c->devices, o);
@@ -552,8 +568,11 @@ static bool opt_incoming(TernConfig *c, const char *opt, const char *arg, GError
         ok = g_str_has_prefix(arg, prefixes[i]) && arg[strlen(prefixes[i])];
     }
     if (!ok) {
-        return fail(errp, opt, "unsupported URI '%s' (supported: tcp:HOST:PORT, unix:PATH, "
-                    "fd:NAME, exec:CMD, defer)", arg);
+        return tern_error_fail(
+            errp,
+            "-%s: unsupported URI '%s' (supported: tcp:HOST:PORT, unix:PATH, "
+            "fd:NAME, exec:CMD, defer)",
+            opt, arg);
     }
     return set_string(&c->incoming, arg);
 }
@@ -592,7 +611,8 @@ static bool opt_D(TernConfig *c, const char *opt, const char *arg, GError **errp
 static bool opt_qtest(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
     if (!chardev_spec_valid(arg)) {
-        return fail(errp, opt, "unsupported chardev '%s' (use unix:PATH or stdio)", arg);
+        return tern_error_fail(errp, "-%s: unsupported chardev '%s' (use unix:PATH or stdio)",
+                               opt, arg);
     }
     return set_string(&c->qtest, arg);
 }

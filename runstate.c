@@ -7,26 +7,8 @@
 #include "error.h"
 #include "main-loop.h"
 #include "monitor/qmp.h"
+#include "qapi-enum.h"
 #include "runstate.h"
-
-static const char *const runstate_names[RUN_STATE__MAX] = {
-    [RUN_STATE_DEBUG] = "debug",
-    [RUN_STATE_INMIGRATE] = "inmigrate",
-    [RUN_STATE_INTERNAL_ERROR] = "internal-error",
-    [RUN_STATE_IO_ERROR] = "io-error",
-    [RUN_STATE_PAUSED] = "paused",
-    [RUN_STATE_POSTMIGRATE] = "postmigrate",
-    [RUN_STATE_PRELAUNCH] = "prelaunch",
-    [RUN_STATE_FINISH_MIGRATE] = "finish-migrate",
-    [RUN_STATE_RESTORE_VM] = "restore-vm",
-    [RUN_STATE_RUNNING] = "running",
-    [RUN_STATE_SAVE_VM] = "save-vm",
-    [RUN_STATE_SHUTDOWN] = "shutdown",
-    [RUN_STATE_SUSPENDED] = "suspended",
-    [RUN_STATE_WATCHDOG] = "watchdog",
-    [RUN_STATE_GUEST_PANICKED] = "guest-panicked",
-    [RUN_STATE_PRELAUNCH_MIGRATE] = "prelaunch-migrate",
-};
 
 typedef struct {
     RunState from, to;
@@ -135,17 +117,14 @@ static struct {
 
 const char *runstate_name(RunState s)
 {
-    return (s >= 0 && s < RUN_STATE__MAX) ? runstate_names[s] : "invalid";
+    const char *name = s >= 0 && s < RUN_STATE__MAX ? qapi_enum_str("RunState", s) : NULL;
+    return name ? name : "invalid";
 }
 
 RunState runstate_from_name(const char *name)
 {
-    for (int i = 0; i < RUN_STATE__MAX; i++) {
-        if (g_strcmp0(runstate_names[i], name) == 0) {
-            return i;
-        }
-    }
-    return RUN_STATE__MAX;
+    int v = qapi_enum_value("RunState", name);
+    return v >= 0 && v < RUN_STATE__MAX ? (RunState)v : RUN_STATE__MAX;
 }
 
 void runstate_init(RunState initial)

@@ -4,6 +4,7 @@
  * verdict. The fields inside a section are vmstate.c's business; RAM records ram.c's.
  */
 #include <string.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "migration/ram.h"
@@ -96,7 +97,8 @@ void savevm_put_config(MigFile *f)
 
 static void put_be32(GByteArray *out, uint32_t v)
 {
-    uint8_t b[4] = {v >> 24, v >> 16, v >> 8, v};
+    uint8_t b[4];
+    st_be32(b, v);
     g_byte_array_append(out, b, 4);
 }
 

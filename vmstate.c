@@ -13,6 +13,7 @@
  */
 #include <string.h>
 #include "error.h"
+#include "bswap.h"
 #include "migration/vmstate.h"
 
 #define SUBSECTION_MORE 1
@@ -23,9 +24,7 @@
 static void put_be(GByteArray *out, uint64_t v, unsigned size)
 {
     uint8_t b[8];
-    for (unsigned i = 0; i < size; i++) {
-        b[i] = v >> (8 * (size - 1 - i));
-    }
+    st_be(b, size, v);
     g_byte_array_append(out, b, size);
 }
 
@@ -210,26 +209,25 @@ typedef struct {
     GString *path; /* the field being loaded, e.g. "queues[1].size" */
 } Reader;
 
-static bool fail(Reader *r, GError **errp, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool fail(Reader *r, GError **errp, const char *fmt, ...)
+/* A load error names the field it was reading, when there is one. */
+static bool reader_fail(Reader *r, GError **errp, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static bool reader_fail(Reader *r, GError **errp, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     if (r->path->len) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "field '%s': %s", r->path->str, msg);
-    } else {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s", msg);
+        return tern_error_fail(errp, "field '%s': %s", r->path->str, msg);
     }
-    return false;
+    return tern_error_fail(errp, "%s", msg);
 }
 
 static bool take(Reader *r, size_t n, const uint8_t **out, GError **errp)
 {
     if (n > r->len - r->pos) {
-        return fail(r, errp, "stream truncated (%zu bytes needed, %zu left)", n,
-                    r->len - r->pos);
+        return reader_fail(r, errp, "stream truncated (%zu bytes needed, %zu left)", n,
+                           r->len - r->pos);
     }
     *out = r->p + r->pos;
     r->pos += n;
@@ -242,10 +240,7 @@ static bool get_be(Reader *r, unsigned size, uint64_t *v, GError **errp)
     if (!take(r, size, &b, errp)) {
         return false;
     }
-    *v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        *v = (*v << 8) | b[i];
-    }
+    *v = ld_be(b, size);
     return true;
 }
 
@@ -260,13 +255,13 @@ static bool load_scalar(const VMStateField *f, void *elem, Reader *r, GError **e
         return false;
     }
     if (f->type == VMS_BOOL && v > 1) {
-        return fail(r, errp, "invalid bool value %" G_GUINT64_FORMAT, v);
+        return reader_fail(r, errp, "invalid bool value %" G_GUINT64_FORMAT, v);
     }
     if (f->must_equal && v != get_ne(elem, sz)) {
-        return fail(r, errp,
-                    "configuration mismatch: the stream has %" G_GUINT64_FORMAT
-                    ", this side %" G_GUINT64_FORMAT,
-                    v, get_ne(elem, sz));
+        return reader_fail(r, errp,
+                           "configuration mismatch: the stream has %" G_GUINT64_FORMAT
+                           ", this side %" G_GUINT64_FORMAT,
+                           v, get_ne(elem, sz));
     }
     set_ne(elem, v, sz);
     return true;
@@ -278,11 +273,12 @@ static bool load_field(const VMStateDescription *d, const VMStateField *f, void 
     void *base = field_base(f, opaque);
     uint64_t n = field_count(f, opaque);
     if (f->shape == VMS_VARRAY && n > f->num) {
-        return fail(r, errp, "count %" G_GUINT64_FORMAT " (field '%s') exceeds capacity %u", n,
-                    field_name_at(d->fields, f->count_offset), f->num);
+        return reader_fail(r, errp,
+                           "count %" G_GUINT64_FORMAT " (field '%s') exceeds capacity %u", n,
+                           field_name_at(d->fields, f->count_offset), f->num);
     }
     if (n > 0 && !base) {
-        return fail(r, errp, "no storage on this side");
+        return reader_fail(r, errp, "no storage on this side");
     }
     if (f->type == VMS_BUFFER) {
         const uint8_t *src = NULL;
@@ -343,7 +339,7 @@ static bool load_subsections(const VMStateDescription *d, void *opaque, Reader *
             return true;
         }
         if (marker != SUBSECTION_MORE) {
-            return fail(r, errp, "bad subsection marker 0x%02x", (unsigned)marker);
+            return reader_fail(r, errp, "bad subsection marker 0x%02x", (unsigned)marker);
         }
         if (!get_be(r, 1, &namelen, errp) || !take(r, namelen, &name, errp)) {
             return false;
@@ -351,7 +347,7 @@ static bool load_subsections(const VMStateDescription *d, void *opaque, Reader *
         g_autofree char *sname = g_strndup((const char *)name, namelen);
         const VMStateDescription *sub = find_subsection(d, name, namelen);
         if (!sub) {
-            return fail(r, errp, "unknown subsection '%s' in '%s'", sname, d->name);
+            return reader_fail(r, errp, "unknown subsection '%s' in '%s'", sname, d->name);
         }
         /* Inside a nested struct the path already ends with its dot. */
         const char *sep = plen && r->path->str[plen - 1] != '.' ? "." : "";
@@ -368,8 +364,8 @@ static bool load_subsections(const VMStateDescription *d, void *opaque, Reader *
         g_string_truncate(r->path, plen);
         if (sr.pos != sr.len) {
             g_string_append_printf(r->path, "%s%s", sep, sname);
-            return fail(r, errp, "%zu unexpected bytes at the end of subsection",
-                        sr.len - sr.pos);
+            return reader_fail(r, errp, "%zu unexpected bytes at the end of subsection",
+                               sr.len - sr.pos);
         }
     }
 }
@@ -378,12 +374,12 @@ static bool load_desc(const VMStateDescription *d, void *opaque, int version_id,
                       GError **errp)
 {
     if (version_id > d->version_id) {
-        return fail(r, errp, "'%s' version %d is newer than this tern supports (%d)", d->name,
-                    version_id, d->version_id);
+        return reader_fail(r, errp, "'%s' version %d is newer than this tern supports (%d)",
+                           d->name, version_id, d->version_id);
     }
     if (version_id < d->minimum_version_id) {
-        return fail(r, errp, "'%s' version %d is older than this tern accepts (%d)", d->name,
-                    version_id, d->minimum_version_id);
+        return reader_fail(r, errp, "'%s' version %d is older than this tern accepts (%d)",
+                           d->name, version_id, d->minimum_version_id);
     }
     if (d->pre_load && !d->pre_load(opaque, errp)) {
         return false;
@@ -397,7 +393,7 @@ static bool load_desc(const VMStateDescription *d, void *opaque, int version_id,
         if (f->type == VMS_VALIDATE) {
             GError *err = NULL;
             if (!f->validate(opaque, version_id, &err)) {
-                fail(r, errp, "%s", err ? err->message : "invalid state");
+                reader_fail(r, errp, "%s", err ? err->message : "invalid state");
                 g_clear_error(&err);
                 return false;
             }
@@ -413,7 +409,7 @@ static bool load_desc(const VMStateDescription *d, void *opaque, int version_id,
         GError *err = NULL;
         if (!d->post_load(opaque, version_id, &err)) {
             g_string_truncate(r->path, plen > 0 ? plen - 1 : 0);
-            fail(r, errp, "%s", err ? err->message : "post-load failed");
+            reader_fail(r, errp, "%s", err ? err->message : "post-load failed");
             g_clear_error(&err);
             return false;
         }

@@ -300,12 +300,6 @@ static void kvm_vm_state_change(void *opaque, bool running, RunState state, RunS
 
 /* --- set-up --------------------------------------------------------------------------- */
 
-static bool kvm_fail(GError **errp, TernErrorClass cls, int err, const char *what)
-{
-    g_set_error(errp, TERN_ERROR, cls, "-accel kvm: %s: %s", what, g_strerror(err));
-    return false;
-}
-
 static bool kvm_check_caps(KvmState *s, GError **errp)
 {
     static const struct {
@@ -355,7 +349,8 @@ static bool kvm_map_ram(KvmState *s, GError **errp)
     for (unsigned i = 0; i < n; i++) {
         int rc = slot_set(s, i, &blocks[i], 0);
         if (rc < 0) {
-            return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_SET_USER_MEMORY_REGION");
+            return tern_error_fail(errp, "-accel kvm: KVM_SET_USER_MEMORY_REGION: %s",
+                                   g_strerror(-rc));
         }
     }
     return true;
@@ -471,37 +466,40 @@ static bool kvm_create_vm(KvmState *s, GError **errp)
         s->vm_fd = ioctl(s->kvm_fd, KVM_CREATE_VM, 0);
     } while (s->vm_fd < 0 && errno == EINTR);
     if (s->vm_fd < 0) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_CREATE_VM");
+        return tern_error_fail(errp, "-accel kvm: KVM_CREATE_VM: %s", g_strerror(errno));
     }
     if (!kvm_check_caps(s, errp)) {
         return false;
     }
     s->run_mmap_size = ioctl(s->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (s->run_mmap_size < (int)sizeof(struct kvm_run)) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_GET_VCPU_MMAP_SIZE");
+        return tern_error_fail(errp, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s",
+                               g_strerror(errno));
     }
     /* VMX needs these two private areas below 4 GiB even with unrestricted guests. */
     uint64_t identity = KVM_IDENTITY_MAP_ADDR;
     int rc = kvm_vm_ioctl(s, KVM_SET_IDENTITY_MAP_ADDR, &identity);
     if (rc < 0) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_SET_IDENTITY_MAP_ADDR");
+        return tern_error_fail(errp, "-accel kvm: KVM_SET_IDENTITY_MAP_ADDR: %s",
+                               g_strerror(-rc));
     }
     rc = ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (rc < 0) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, errno, "KVM_SET_TSS_ADDR");
+        return tern_error_fail(errp, "-accel kvm: KVM_SET_TSS_ADDR: %s", g_strerror(errno));
     }
     rc = kvm_vm_ioctl(s, KVM_CREATE_IRQCHIP, NULL);
     if (rc < 0) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_CREATE_IRQCHIP");
+        return tern_error_fail(errp, "-accel kvm: KVM_CREATE_IRQCHIP: %s", g_strerror(-rc));
     }
     /* The PIT and port 0x61 (PIT channel 2 gate, speaker) both live in the kernel. */
     struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     rc = kvm_vm_ioctl(s, KVM_CREATE_PIT2, &pit);
     if (rc < 0) {
-        return kvm_fail(errp, TERN_ERROR_GENERIC, -rc, "KVM_CREATE_PIT2");
+        return tern_error_fail(errp, "-accel kvm: KVM_CREATE_PIT2: %s", g_strerror(-rc));
     }
     routes_init_default(s);
-    return routes_commit(s) || kvm_fail(errp, TERN_ERROR_GENERIC, EINVAL, "GSI routing");
+    return routes_commit(s) ||
+           tern_error_fail(errp, "-accel kvm: GSI routing: %s", g_strerror(EINVAL));
 }
 
 static void kvm_state_free(KvmState *s)

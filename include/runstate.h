@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+/* The schema's RunState, in its order: the names come from there (qapi-enum.h). */
 typedef enum {
     RUN_STATE_DEBUG,
     RUN_STATE_INMIGRATE,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "migration/mig-file.h"
@@ -234,30 +235,8 @@ void mig_file_put_buffer(MigFile *f, const void *buf, size_t len)
 static void put_be(MigFile *f, uint64_t v, unsigned size)
 {
     uint8_t b[8];
-    for (unsigned i = 0; i < size; i++) {
-        b[i] = v >> (8 * (size - 1 - i));
-    }
+    st_be(b, size, v);
     mig_file_put_buffer(f, b, size);
-}
-
-void mig_file_put_u8(MigFile *f, uint8_t v)
-{
-    put_be(f, v, 1);
-}
-
-void mig_file_put_be16(MigFile *f, uint16_t v)
-{
-    put_be(f, v, 2);
-}
-
-void mig_file_put_be32(MigFile *f, uint32_t v)
-{
-    put_be(f, v, 4);
-}
-
-void mig_file_put_be64(MigFile *f, uint64_t v)
-{
-    put_be(f, v, 8);
 }
 
 void mig_file_rate_limit(MigFile *f)
@@ -351,48 +330,28 @@ bool mig_file_get_buffer(MigFile *f, void *buf, size_t len)
     return true;
 }
 
-static bool get_be(MigFile *f, uint64_t *v, unsigned size)
+/* 0 when the read fails. */
+static uint64_t get_be(MigFile *f, unsigned size, bool *ok)
 {
     uint8_t b[8];
-    if (!mig_file_get_buffer(f, b, size)) {
-        return false;
+    *ok = mig_file_get_buffer(f, b, size);
+    return *ok ? ld_be(b, size) : 0;
+}
+
+/* mig_file_put_u8/_be16/_be32/_be64 and mig_file_get_u8/_be16/_be32/_be64. */
+#define MIG_FILE_INT(name, type)                                                               \
+    void mig_file_put_##name(MigFile *f, type v)                                               \
+    {                                                                                          \
+        put_be(f, v, sizeof(type));                                                            \
+    }                                                                                          \
+    bool mig_file_get_##name(MigFile *f, type *v)                                              \
+    {                                                                                          \
+        bool ok;                                                                               \
+        *v = get_be(f, sizeof(type), &ok);                                                     \
+        return ok;                                                                             \
     }
-    *v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        *v = (*v << 8) | b[i];
-    }
-    return true;
-}
-
-bool mig_file_get_u8(MigFile *f, uint8_t *v)
-{
-    uint64_t x;
-    bool ok = get_be(f, &x, 1);
-    *v = ok ? x : 0;
-    return ok;
-}
-
-bool mig_file_get_be16(MigFile *f, uint16_t *v)
-{
-    uint64_t x;
-    bool ok = get_be(f, &x, 2);
-    *v = ok ? x : 0;
-    return ok;
-}
-
-bool mig_file_get_be32(MigFile *f, uint32_t *v)
-{
-    uint64_t x;
-    bool ok = get_be(f, &x, 4);
-    *v = ok ? x : 0;
-    return ok;
-}
-
-bool mig_file_get_be64(MigFile *f, uint64_t *v)
-{
-    bool ok = get_be(f, v, 8);
-    if (!ok) {
-        *v = 0;
-    }
-    return ok;
-}
+MIG_FILE_INT(u8, uint8_t)
+MIG_FILE_INT(be16, uint16_t)
+MIG_FILE_INT(be32, uint32_t)
+MIG_FILE_INT(be64, uint64_t)
+#undef MIG_FILE_INT

@@ -23,28 +23,13 @@
 #include "migration/transport.h"
 #include "monitor/qmp.h"
 #include "migration/global-state.h"
+#include "qapi-enum.h"
 #include "runstate.h"
-
-static const char *const status_names[MIGRATION_STATUS__MAX] = {
-    [MIGRATION_STATUS_NONE] = "none",
-    [MIGRATION_STATUS_SETUP] = "setup",
-    [MIGRATION_STATUS_CANCELLING] = "cancelling",
-    [MIGRATION_STATUS_CANCELLED] = "cancelled",
-    [MIGRATION_STATUS_ACTIVE] = "active",
-    [MIGRATION_STATUS_POSTCOPY_ACTIVE] = "postcopy-active",
-    [MIGRATION_STATUS_POSTCOPY_PAUSED] = "postcopy-paused",
-    [MIGRATION_STATUS_POSTCOPY_RECOVER] = "postcopy-recover",
-    [MIGRATION_STATUS_COMPLETED] = "completed",
-    [MIGRATION_STATUS_FAILED] = "failed",
-    [MIGRATION_STATUS_COLO] = "colo",
-    [MIGRATION_STATUS_PRE_SWITCHOVER] = "pre-switchover",
-    [MIGRATION_STATUS_DEVICE] = "device",
-    [MIGRATION_STATUS_WAIT_UNPLUG] = "wait-unplug",
-};
 
 const char *migration_status_name(MigrationStatus s)
 {
-    return s < MIGRATION_STATUS__MAX ? status_names[s] : "none";
+    const char *name = s < MIGRATION_STATUS__MAX ? qapi_enum_str("MigrationStatus", s) : NULL;
+    return name ? name : "none";
 }
 
 /* The outgoing migration: one per process. `lock` guards what both threads touch. */
@@ -681,16 +666,8 @@ QMP_COMMAND("migrate", qmp_migrate)
 QMP_COMMAND("migrate_cancel", qmp_migrate_cancel)
 QMP_COMMAND("query-migrate", qmp_query_migrate)
 
-/* QEMU 7.2's capabilities: tern implements `events`; the rest may only be turned off. */
-static const char *const capability_names[] = {
-    "xbzrle",           "rdma-pin-all",  "auto-converge",       "zero-blocks",
-    "compress",         "events",        "postcopy-ram",        "x-colo",
-    "release-ram",      "block",         "return-path",         "pause-before-switchover",
-    "multifd",          "dirty-bitmaps", "postcopy-blocktime",  "late-block-activate",
-    "x-ignore-shared",  "validate-uuid", "background-snapshot", "zero-copy-send",
-    "postcopy-preempt",
-};
-
+/* QEMU 7.2's capabilities (the schema's MigrationCapability): tern implements `events`;
+ * the rest may only be turned off. */
 static JsonNode *qmp_migrate_set_capabilities(JsonObject *args, QmpContext *ctx, GError **errp)
 {
     if (migration_is_active()) {
@@ -720,11 +697,11 @@ static JsonNode *qmp_query_migrate_capabilities(JsonObject *args, QmpContext *ct
                                                 GError **errp)
 {
     JsonArray *a = json_array_new();
-    for (size_t i = 0; i < G_N_ELEMENTS(capability_names); i++) {
+    for (size_t i = 0; i < qapi_enum_count("MigrationCapability"); i++) {
+        const char *name = qapi_enum_str("MigrationCapability", i);
         JsonObject *c = json_object_new();
-        json_object_set_string_member(c, "capability", capability_names[i]);
-        json_object_set_boolean_member(c, "state",
-                                       strcmp(capability_names[i], "events") == 0 && ms.events);
+        json_object_set_string_member(c, "capability", name);
+        json_object_set_boolean_member(c, "state", strcmp(name, "events") == 0 && ms.events);
         json_array_add_object_element(a, c);
     }
     return json_node_init_array(json_node_alloc(), a);

@@ -17,15 +17,16 @@ typedef struct {
 
 static JsonNode *parse_value(Parser *ps);
 
-static JsonNode *fail(Parser *ps, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static JsonNode *fail(Parser *ps, const char *fmt, ...)
+/* The first error sticks: an inner failure is more precise than the ones it causes. */
+static JsonNode *parser_fail(Parser *ps, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static JsonNode *parser_fail(Parser *ps, const char *fmt, ...)
 {
     if (ps->errp && !*ps->errp) {
         va_list ap;
         va_start(ap, fmt);
         g_autofree char *msg = g_strdup_vprintf(fmt, ap);
         va_end(ap);
-        g_set_error_literal(ps->errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
+        tern_error_fail(ps->errp, "%s", msg);
     }
     return NULL;
 }
@@ -59,7 +60,7 @@ static bool parse_unicode_escape(Parser *ps, GString *out)
 {
     int cp = hex4(ps->p + 2, ps->end);
     if (cp < 0) {
-        fail(ps, "invalid hex escape sequence in string");
+        parser_fail(ps, "invalid hex escape sequence in string");
         return false;
     }
     ps->p += 6;
@@ -68,13 +69,13 @@ static bool parse_unicode_escape(Parser *ps, GString *out)
                      ? hex4(ps->p + 2, ps->end)
                      : -1;
         if (lo < 0xDC00 || lo > 0xDFFF) {
-            fail(ps, "\\u%04X is not followed by a low surrogate", (unsigned)cp);
+            parser_fail(ps, "\\u%04X is not followed by a low surrogate", (unsigned)cp);
             return false;
         }
         ps->p += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-        fail(ps, "\\u%04X is a lone low surrogate", (unsigned)cp);
+        parser_fail(ps, "\\u%04X is a lone low surrogate", (unsigned)cp);
         return false;
     }
     if (cp == 0) {
@@ -92,13 +93,13 @@ static char *parse_string_text(Parser *ps)
     while (ps->p < ps->end && *ps->p != quote) {
         unsigned char c = *ps->p;
         if (c < 0x20) {
-            fail(ps, "control character 0x%02x in string", c);
+            parser_fail(ps, "control character 0x%02x in string", c);
             goto bad;
         }
         if (c >= 0x80) {
             gunichar u = g_utf8_get_char_validated(ps->p, ps->end - ps->p);
             if (u == (gunichar)-1 || u == (gunichar)-2) {
-                fail(ps, "invalid UTF-8 sequence in string");
+                parser_fail(ps, "invalid UTF-8 sequence in string");
                 goto bad;
             }
             const char *next = g_utf8_next_char(ps->p);
@@ -124,12 +125,12 @@ static char *parse_string_text(Parser *ps)
                 goto bad;
             }
         } else {
-            fail(ps, "invalid escape sequence in string");
+            parser_fail(ps, "invalid escape sequence in string");
             goto bad;
         }
     }
     if (ps->p >= ps->end) {
-        fail(ps, "missing end of string");
+        parser_fail(ps, "missing end of string");
         goto bad;
     }
     ps->p++;
@@ -172,14 +173,14 @@ static JsonNode *parse_number(Parser *ps)
     p += negative;
     size_t n = digits(p, end);
     if (n == 0 || (n > 1 && *p == '0')) {
-        return fail(ps, "invalid number");
+        return parser_fail(ps, "invalid number");
     }
     p += n;
     bool integer = true;
     if (p < end && *p == '.') {
         n = digits(p + 1, end);
         if (n == 0) {
-            return fail(ps, "invalid number");
+            return parser_fail(ps, "invalid number");
         }
         p += 1 + n;
         integer = false;
@@ -189,13 +190,13 @@ static JsonNode *parse_number(Parser *ps)
         p += p < end && (*p == '+' || *p == '-');
         n = digits(p, end);
         if (n == 0) {
-            return fail(ps, "invalid number");
+            return parser_fail(ps, "invalid number");
         }
         p += n;
         integer = false;
     }
     if (p < end && (g_ascii_isalnum(*p) || *p == '.' || *p == '_')) {
-        return fail(ps, "invalid number"); /* 0x10, 1a, 1.2.3 */
+        return parser_fail(ps, "invalid number"); /* 0x10, 1a, 1.2.3 */
     }
     ps->p = p;
     g_autofree char *text = g_strndup(start, p - start);
@@ -227,7 +228,7 @@ static JsonNode *parse_literal(Parser *ps)
             return node;
         }
     }
-    return fail(ps, "invalid keyword");
+    return parser_fail(ps, "invalid keyword");
 }
 
 /* After a member or element: true at the closer, false after a comma (more follow). */
@@ -244,7 +245,8 @@ static bool parse_separator(Parser *ps, char closer, bool *done)
         *done = true;
         return true;
     }
-    fail(ps, closer == '}' ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
+    parser_fail(ps, closer == '}' ? "expected ',' or '}' in object"
+                                  : "expected ',' or ']' in array");
     return false;
 }
 
@@ -258,7 +260,7 @@ static JsonNode *parse_object(Parser *ps)
     while (!done) {
         skip_ws(ps);
         if (ps->p >= ps->end || (*ps->p != '"' && *ps->p != '\'')) {
-            fail(ps, "key is not a string in object");
+            parser_fail(ps, "key is not a string in object");
             goto bad;
         }
         g_autofree char *key = parse_string_text(ps);
@@ -266,12 +268,12 @@ static JsonNode *parse_object(Parser *ps)
             goto bad;
         }
         if (json_object_has_member(o, key)) {
-            fail(ps, "duplicate key");
+            parser_fail(ps, "duplicate key");
             goto bad;
         }
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') {
-            fail(ps, "missing ':' in object");
+            parser_fail(ps, "missing ':' in object");
             goto bad;
         }
         ps->p++;
@@ -320,12 +322,12 @@ static JsonNode *parse_value(Parser *ps)
 {
     skip_ws(ps);
     if (ps->p >= ps->end) {
-        return fail(ps, "expecting value");
+        return parser_fail(ps, "expecting value");
     }
     char c = *ps->p;
     if (c == '{' || c == '[') {
         if (++ps->depth > ps->max_depth) {
-            return fail(ps, "nesting depth limit exceeded");
+            return parser_fail(ps, "nesting depth limit exceeded");
         }
         JsonNode *n = c == '{' ? parse_object(ps) : parse_array(ps);
         ps->depth--;
@@ -341,7 +343,7 @@ static JsonNode *parse_value(Parser *ps)
     if (c == 't' || c == 'f' || c == 'n') {
         return parse_literal(ps);
     }
-    return fail(ps, "expecting value");
+    return parser_fail(ps, "expecting value");
 }
 
 JsonNode *json_parse(const char *text, size_t len, unsigned max_depth, GError **errp)
@@ -352,7 +354,7 @@ JsonNode *json_parse(const char *text, size_t len, unsigned max_depth, GError **
         skip_ws(&ps);
         if (ps.p != ps.end) {
             json_node_unref(n);
-            return fail(&ps, "unexpected data after the value");
+            return parser_fail(&ps, "unexpected data after the value");
         }
     }
     return n;

@@ -15,16 +15,6 @@
 
 static bool check(const QapiType *t, JsonNode *v, GString *path, GError **errp);
 
-static bool err(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool err(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_propagate_error(errp, g_error_new_valist(TERN_ERROR, TERN_ERROR_GENERIC, fmt, ap));
-    va_end(ap);
-    return false;
-}
-
 static const char *name_of(GString *path)
 {
     return path->len ? path->str : "<anonymous>";
@@ -32,12 +22,13 @@ static const char *name_of(GString *path)
 
 static bool wrong_type(GString *path, const char *expected, GError **errp)
 {
-    return err(errp, "Invalid parameter type for '%s', expected: %s", name_of(path), expected);
+    return tern_error_fail(errp, "Invalid parameter type for '%s', expected: %s", name_of(path),
+                           expected);
 }
 
 static bool expects(GString *path, const char *what, GError **errp)
 {
-    return err(errp, "Parameter '%s' expects %s", name_of(path), what);
+    return tern_error_fail(errp, "Parameter '%s' expects %s", name_of(path), what);
 }
 
 static bool is_value(JsonNode *v, GType type)
@@ -125,7 +116,7 @@ static bool check_enum(const QapiType *t, JsonNode *v, GString *path, GError **e
             return true;
         }
     }
-    return err(errp, "Parameter '%s' does not accept value '%s'", name_of(path), s);
+    return tern_error_fail(errp, "Parameter '%s' does not accept value '%s'", name_of(path), s);
 }
 
 /* Check `members` of `o`; names found are added to `seen`. */
@@ -142,7 +133,7 @@ static bool check_members(GPtrArray *members, JsonObject *o, GHashTable *seen, G
         }
         g_string_append(path, m->name);
         if (!mv) {
-            ok = m->optional || err(errp, "Parameter '%s' is missing", path->str);
+            ok = m->optional || tern_error_fail(errp, "Parameter '%s' is missing", path->str);
         } else {
             g_hash_table_add(seen, m->name);
             ok = check(m->type, mv, path, errp);
@@ -175,8 +166,8 @@ static bool check_object(const QapiType *t, JsonNode *v, GString *path, GError *
     json_object_iter_init_ordered(&it, o);
     while (ok && json_object_iter_next_ordered(&it, &key, NULL)) {
         if (!g_hash_table_contains(seen, key)) {
-            ok = err(errp, "Parameter '%s%s%s' is unexpected", path->str, path->len ? "." : "",
-                     key);
+            ok = tern_error_fail(errp, "Parameter '%s%s%s' is unexpected", path->str,
+                                 path->len ? "." : "", key);
         }
     }
     g_hash_table_unref(seen);

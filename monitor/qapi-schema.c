@@ -31,17 +31,6 @@ static const struct {
     {"bool", QAPI_BOOL},       {"any", QAPI_ANY},       {"null", QAPI_NULL},
 };
 
-static bool fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_propagate_error(errp, g_error_new_valist(TERN_ERROR, TERN_ERROR_GENERIC, fmt, ap));
-    va_end(ap);
-    g_prefix_error(errp, "qapi-schema.json: ");
-    return false;
-}
-
 static void member_free(void *p)
 {
     QapiMember *m = p;
@@ -122,23 +111,25 @@ static bool entity_header(JsonNode *node, const char *what, const char *const *k
                           const char **name, const char **doc, GError **errp)
 {
     if (!JSON_NODE_HOLDS_OBJECT(node)) {
-        return fail(errp, "every %s must be an object", what);
+        return tern_error_fail(errp, "qapi-schema.json: every %s must be an object", what);
     }
     JsonObject *o = json_node_get_object(node);
     *name = json_object_get_string_member_with_default(o, "name", NULL);
     if (!*name || !**name) {
-        return fail(errp, "a %s lacks a string 'name'", what);
+        return tern_error_fail(errp, "qapi-schema.json: a %s lacks a string 'name'", what);
     }
     *doc = json_object_get_string_member_with_default(o, "doc", NULL);
     if (!*doc || !**doc) {
-        return fail(errp, "%s '%s' lacks a 'doc' string", what, *name);
+        return tern_error_fail(errp, "qapi-schema.json: %s '%s' lacks a 'doc' string", what,
+                               *name);
     }
     JsonObjectIter it;
     const char *key;
     json_object_iter_init(&it, o);
     while (json_object_iter_next(&it, &key, NULL)) {
         if (!g_strv_contains(keys, key)) {
-            return fail(errp, "%s '%s': unknown key '%s'", what, *name, key);
+            return tern_error_fail(errp, "qapi-schema.json: %s '%s': unknown key '%s'", what,
+                                   *name, key);
         }
     }
     return true;
@@ -163,20 +154,22 @@ static QapiType *resolve_ref(QapiSchema *s, JsonNode *ref, const char *where, GE
     if (JSON_NODE_HOLDS_ARRAY(ref)) {
         JsonArray *a = json_node_get_array(ref);
         if (json_array_get_length(a) != 1) {
-            fail(errp, "%s: an array type is written [\"T\"] with one element", where);
+            tern_error_fail(
+                errp, "qapi-schema.json: %s: an array type is written [\"T\"] with one element",
+                where);
             return NULL;
         }
         ref = json_array_get_element(a, 0);
         array = true;
     }
     if (!JSON_NODE_HOLDS_VALUE(ref) || json_node_get_value_type(ref) != G_TYPE_STRING) {
-        fail(errp, "%s: a type is a name or [\"name\"]", where);
+        tern_error_fail(errp, "qapi-schema.json: %s: a type is a name or [\"name\"]", where);
         return NULL;
     }
     const char *name = json_node_get_string(ref);
     QapiType *t = g_hash_table_lookup(s->types, name);
     if (!t || t->meta == QAPI_ARRAY || g_str_has_prefix(name, "q_")) {
-        fail(errp, "%s: unknown type '%s'", where, name);
+        tern_error_fail(errp, "qapi-schema.json: %s: unknown type '%s'", where, name);
         return NULL;
     }
     return array ? array_of(s, t) : t;
@@ -198,7 +191,7 @@ static bool parse_members(QapiSchema *s, JsonNode *node, const char *owner, GPtr
                           GError **errp)
 {
     if (!JSON_NODE_HOLDS_OBJECT(node)) {
-        return fail(errp, "%s: members must be an object", owner);
+        return tern_error_fail(errp, "qapi-schema.json: %s: members must be an object", owner);
     }
     JsonObjectIter it;
     const char *key;
@@ -214,16 +207,17 @@ static bool parse_members(QapiSchema *s, JsonNode *node, const char *owner, GPtr
             doc = json_object_get_string_member_with_default(so, "doc", NULL);
             spec = json_object_get_member(so, "type");
             if (!spec || json_object_get_size(so) != (doc ? 2u : 1u)) {
-                fail(errp, "%s: write {\"type\": T, \"doc\": \"...\"}", where);
+                tern_error_fail(
+                    errp, "qapi-schema.json: %s: write {\"type\": T, \"doc\": \"...\"}", where);
                 g_free(where);
                 return false;
             }
         }
         QapiType *type = NULL;
         if (!*name) {
-            fail(errp, "%s: empty member name", owner);
+            tern_error_fail(errp, "qapi-schema.json: %s: empty member name", owner);
         } else if (find_member(out, name)) {
-            fail(errp, "%s: duplicate member", where);
+            tern_error_fail(errp, "qapi-schema.json: %s: duplicate member", where);
         } else {
             type = resolve_ref(s, spec, where, errp);
         }
@@ -245,19 +239,22 @@ static bool parse_enum(QapiSchema *s, QapiType *t, JsonObject *o, GError **errp)
 {
     JsonNode *v = json_object_get_member(o, "values");
     if (!v || !JSON_NODE_HOLDS_ARRAY(v) || json_array_get_length(json_node_get_array(v)) == 0) {
-        return fail(errp, "enum '%s' needs a non-empty 'values' array", t->name);
+        return tern_error_fail(
+            errp, "qapi-schema.json: enum '%s' needs a non-empty 'values' array", t->name);
     }
     t->values = g_ptr_array_new_with_free_func(g_free);
     JsonArray *a = json_node_get_array(v);
     for (guint i = 0; i < json_array_get_length(a); i++) {
         JsonNode *e = json_array_get_element(a, i);
         if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
-            return fail(errp, "enum '%s': values must be strings", t->name);
+            return tern_error_fail(errp, "qapi-schema.json: enum '%s': values must be strings",
+                                   t->name);
         }
         const char *val = json_node_get_string(e);
         for (guint k = 0; k < t->values->len; k++) {
             if (strcmp(t->values->pdata[k], val) == 0) {
-                return fail(errp, "enum '%s': duplicate value '%s'", t->name, val);
+                return tern_error_fail(
+                    errp, "qapi-schema.json: enum '%s': duplicate value '%s'", t->name, val);
             }
         }
         g_ptr_array_add(t->values, g_strdup(val));
@@ -270,7 +267,7 @@ static bool parse_struct(QapiSchema *s, QapiType *t, JsonObject *o, GError **err
     JsonNode *m = json_object_get_member(o, "members");
     t->members = g_ptr_array_new_with_free_func(member_free);
     if (!m) {
-        return fail(errp, "struct '%s' needs 'members'", t->name);
+        return tern_error_fail(errp, "qapi-schema.json: struct '%s' needs 'members'", t->name);
     }
     char *owner = g_strdup_printf("struct '%s'", t->name);
     bool ok = parse_members(s, m, owner, t->members, errp);
@@ -289,7 +286,8 @@ static bool parse_union(QapiSchema *s, QapiType *t, JsonObject *o, GError **errp
     t->members = g_ptr_array_new_with_free_func(member_free);
     t->variants = g_ptr_array_new_with_free_func(variant_free);
     if (!base || !disc || !data || !JSON_NODE_HOLDS_OBJECT(data)) {
-        fail(errp, "%s needs 'base', 'discriminator' and 'data'", owner);
+        tern_error_fail(errp, "qapi-schema.json: %s needs 'base', 'discriminator' and 'data'",
+                        owner);
         goto out;
     }
     if (!parse_members(s, base, owner, t->members, errp)) {
@@ -297,8 +295,10 @@ static bool parse_union(QapiSchema *s, QapiType *t, JsonObject *o, GError **errp
     }
     t->tag = find_member(t->members, disc);
     if (!t->tag || t->tag->optional || t->tag->type->meta != QAPI_ENUM) {
-        fail(errp, "%s: discriminator '%s' must be a mandatory enum member of the base",
-             owner, disc);
+        tern_error_fail(errp,
+                        "qapi-schema.json: %s: discriminator '%s' must be a mandatory enum "
+                        "member of the base",
+                        owner, disc);
         goto out;
     }
     JsonObjectIter it;
@@ -307,7 +307,8 @@ static bool parse_union(QapiSchema *s, QapiType *t, JsonObject *o, GError **errp
     json_object_iter_init_ordered(&it, json_node_get_object(data));
     while (json_object_iter_next_ordered(&it, &value, &ref)) {
         if (!g_ptr_array_find_with_equal_func(t->tag->type->values, value, g_str_equal, NULL)) {
-            fail(errp, "%s: '%s' is not a value of %s", owner, value, t->tag->type->name);
+            tern_error_fail(errp, "qapi-schema.json: %s: '%s' is not a value of %s", owner,
+                            value, t->tag->type->name);
             goto out;
         }
         QapiType *vt = resolve_ref(s, ref, owner, errp);
@@ -315,12 +316,15 @@ static bool parse_union(QapiSchema *s, QapiType *t, JsonObject *o, GError **errp
             goto out;
         }
         if (vt->meta != QAPI_STRUCT) {
-            fail(errp, "%s: variant '%s' must be a struct", owner, value);
+            tern_error_fail(errp, "qapi-schema.json: %s: variant '%s' must be a struct", owner,
+                            value);
             goto out;
         }
         for (guint i = 0; i < vt->members->len; i++) {
             if (find_member(t->members, ((QapiMember *)vt->members->pdata[i])->name)) {
-                fail(errp, "%s: variant '%s' repeats a base member", owner, value);
+                tern_error_fail(errp,
+                                "qapi-schema.json: %s: variant '%s' repeats a base member",
+                                owner, value);
                 goto out;
             }
         }
@@ -372,24 +376,28 @@ static bool parse_alternate(QapiSchema *s, QapiType *t, JsonObject *o, GError **
     t->branches = g_ptr_array_new_with_free_func(member_free);
     bool ok = data && parse_members(s, data, owner, t->branches, errp);
     if (data && ok && t->branches->len < 2) {
-        ok = fail(errp, "%s needs at least two branches", owner);
+        ok = tern_error_fail(errp, "qapi-schema.json: %s needs at least two branches", owner);
     }
     for (guint i = 0; ok && i < t->branches->len; i++) {
         QapiMember *b = t->branches->pdata[i];
         int cat = json_category(b->type);
         if (b->optional || cat == 0) {
-            ok = fail(errp, "%s: branch '%s' cannot be optional, any or an alternate", owner,
-                      b->name);
+            ok = tern_error_fail(
+                errp,
+                "qapi-schema.json: %s: branch '%s' cannot be optional, any or an alternate",
+                owner, b->name);
         }
         for (guint k = 0; ok && k < i; k++) {
             if (json_category(((QapiMember *)t->branches->pdata[k])->type) == cat) {
-                ok = fail(errp, "%s: branch '%s' takes the same JSON type as another", owner,
-                          b->name);
+                ok = tern_error_fail(
+                    errp,
+                    "qapi-schema.json: %s: branch '%s' takes the same JSON type as another",
+                    owner, b->name);
             }
         }
     }
     if (!data) {
-        ok = fail(errp, "%s needs 'data'", owner);
+        ok = tern_error_fail(errp, "qapi-schema.json: %s needs 'data'", owner);
     }
     g_free(owner);
     return ok;
@@ -418,7 +426,7 @@ static JsonArray *section(JsonObject *root, const char *name, GError **errp)
         return NULL;
     }
     if (!JSON_NODE_HOLDS_ARRAY(n)) {
-        fail(errp, "'%s' must be an array", name);
+        tern_error_fail(errp, "qapi-schema.json: '%s' must be an array", name);
         return NULL;
     }
     return json_node_get_array(n);
@@ -445,7 +453,9 @@ static bool parse_types(QapiSchema *s, JsonObject *root, GError **errp)
                 if (pass == 0) {
                     if (g_hash_table_contains(s->types, name) || name[0] == '[' ||
                         g_str_has_prefix(name, "q_")) {
-                        return fail(errp, "type name '%s' is taken or reserved", name);
+                        return tern_error_fail(
+                            errp, "qapi-schema.json: type name '%s' is taken or reserved",
+                            name);
                     }
                     type_new(s, name, type_sections[k].meta)->doc = g_strdup(doc);
                 } else if (!type_sections[k].parse(s, g_hash_table_lookup(s->types, name),
@@ -475,7 +485,10 @@ static QapiType *parse_data(QapiSchema *s, JsonNode *data, const char *entity, c
         }
     } else if ((t = resolve_ref(s, data, owner, errp)) && t->meta != QAPI_STRUCT &&
                !(boxed && t->meta == QAPI_UNION)) {
-        fail(errp, "%s: 'data' must name a struct (or, boxed, a union) or list members", owner);
+        tern_error_fail(errp,
+                        "qapi-schema.json: %s: 'data' must name a struct (or, boxed, a union) "
+                        "or list members",
+                        owner);
         t = NULL;
     }
     g_free(owner);
@@ -499,7 +512,8 @@ static bool parse_commands(QapiSchema *s, JsonObject *root, GError **errp)
             return false;
         }
         if (g_hash_table_contains(s->commands, name)) {
-            return fail(errp, "command '%s' is declared twice", name);
+            return tern_error_fail(errp, "qapi-schema.json: command '%s' is declared twice",
+                                   name);
         }
         JsonObject *o = json_node_get_object(n);
         QapiCommand *c = g_new0(QapiCommand, 1);
@@ -545,11 +559,13 @@ static bool parse_events(QapiSchema *s, JsonObject *root, GError **errp)
             return false;
         }
         if (g_hash_table_contains(s->events, name)) {
-            return fail(errp, "event '%s' is declared twice", name);
+            return tern_error_fail(errp, "qapi-schema.json: event '%s' is declared twice",
+                                   name);
         }
         for (const char *p = name; *p; p++) {
             if (!g_ascii_isupper(*p) && !g_ascii_isdigit(*p) && *p != '_') {
-                return fail(errp, "event '%s': event names are UPPER_CASE", name);
+                return tern_error_fail(
+                    errp, "qapi-schema.json: event '%s': event names are UPPER_CASE", name);
             }
         }
         QapiEvent *e = g_new0(QapiEvent, 1);
@@ -585,13 +601,13 @@ QapiSchema *qapi_schema_parse(const char *json, gsize len, GError **errp)
     GError *err = NULL;
     bool ok = false;
     if (!json_parser_load_from_data(parser, json, len, &err)) {
-        fail(errp, "%s", err->message);
+        tern_error_fail(errp, "qapi-schema.json: %s", err->message);
         g_error_free(err);
         goto out;
     }
     JsonNode *root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        fail(errp, "the schema must be a JSON object");
+        tern_error_fail(errp, "qapi-schema.json: the schema must be a JSON object");
         goto out;
     }
     JsonObjectIter it;
@@ -599,7 +615,7 @@ QapiSchema *qapi_schema_parse(const char *json, gsize len, GError **errp)
     json_object_iter_init(&it, json_node_get_object(root));
     while (json_object_iter_next(&it, &key, NULL)) {
         if (!g_strv_contains(sections, key)) {
-            fail(errp, "unknown section '%s'", key);
+            tern_error_fail(errp, "qapi-schema.json: unknown section '%s'", key);
             goto out;
         }
     }

@@ -415,10 +415,10 @@ static bool unix_path_free(const char *path, GError **errp)
                     "%s exists and is not a socket", path);
         return false;
     }
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+    SockAddr probe = {.is_unix = true, .path = (char *)path};
+    g_autoptr(GError) refused = NULL;
+    int fd = sockaddr_connect(&probe, &refused);
+    bool live = fd >= 0;
     if (fd >= 0) {
         close(fd);
     }

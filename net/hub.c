@@ -5,6 +5,7 @@
  * (QEMU's qtests use that for a NIC without a network).
  */
 #include "error.h"
+#include "iov.h"
 #include "net/net.h"
 
 typedef struct Hub {
@@ -47,7 +48,7 @@ static ssize_t hub_port_receive(NetClientState *nc, const struct iovec *iov, int
             net_send(other->nc, iov, iovcnt); /* dropped at that port if it cannot take it */
         }
     }
-    return net_iov_size(iov, iovcnt);
+    return iov_size(iov, iovcnt);
 }
 
 static void hub_port_cleanup(NetClientState *nc)

@@ -154,43 +154,15 @@ static bool enqueue(NetClientState *to, const struct iovec *iov, int iovcnt, siz
     }
     NetFrame *f = g_malloc(sizeof(*f) + len);
     f->len = len;
-    size_t off = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(f->data + off, iov[i].iov_base, iov[i].iov_len);
-        off += iov[i].iov_len;
-    }
+    iov_to_buf(iov, iovcnt, 0, f->data, len);
     g_queue_push_tail(to->queue, f);
     return true;
-}
-
-void net_iov_peek(const struct iovec *iov, int iovcnt, size_t from, uint8_t *out, size_t len)
-{
-    for (int i = 0; i < iovcnt && len; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        size_t c = MIN(len, iov[i].iov_len - from);
-        memcpy(out, (const uint8_t *)iov[i].iov_base + from, c);
-        out += c;
-        len -= c;
-        from = 0;
-    }
-}
-
-size_t net_iov_size(const struct iovec *iov, int iovcnt)
-{
-    size_t len = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        len += iov[i].iov_len;
-    }
-    return len;
 }
 
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt)
 {
     NetClientState *to = from->peer;
-    size_t len = net_iov_size(iov, iovcnt);
+    size_t len = iov_size(iov, iovcnt);
     if (!to) {
         from->dropped++;
         return false;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "inherited-fds.h"
@@ -73,18 +74,13 @@ static void socket_attach(SocketState *s, int fd)
     socket_read_poll(s, true);
 }
 
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Deliver every complete frame in `in` while the NIC has room. False: the connection is
  * bad and was dropped. */
 static bool socket_deliver(SocketState *s)
 {
     while (s->in->len - s->in_off >= 4) {
         const uint8_t *p = s->in->data + s->in_off;
-        uint32_t len = get_be32(p);
+        uint32_t len = ld_be32(p);
         if (len > NET_FRAME_MAX) {
             tern_error_report("-netdev socket,id=%s: the peer sent a frame of %u bytes (at "
                               "most %d): dropping the connection",
@@ -203,10 +199,7 @@ static gboolean socket_writable(gint fd, GIOCondition cond, gpointer opaque)
 static ssize_t socket_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
 {
     SocketState *s = nc->opaque;
-    size_t len = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        len += iov[i].iov_len;
-    }
+    size_t len = iov_size(iov, iovcnt);
     if (s->fd < 0) {
         nc->dropped++;
         return -1; /* nobody connected: the frame has nowhere to go */
@@ -229,7 +222,8 @@ static ssize_t socket_receive(NetClientState *nc, const struct iovec *iov, int i
     if (s->out->len >= SOCKET_OUT_MAX) {
         return 0; /* queued at our client; socket_writable flushes */
     }
-    uint8_t hdr[4] = {len >> 24, len >> 16, len >> 8, len};
+    uint8_t hdr[4];
+    st_be32(hdr, len);
     g_byte_array_append(s->out, hdr, 4);
     for (int i = 0; i < iovcnt; i++) {
         g_byte_array_append(s->out, iov[i].iov_base, iov[i].iov_len);

@@ -10,6 +10,9 @@
 # as a failure.
 # Under SANITIZE=1 every process (tests and the tern binaries they start) logs sanitizer
 # reports into one directory; any report there fails the run.
+#
+# --unit: only the unit and qtest binaries (no functional, lab or fuzz runs), for
+# `make check-unit`, the quick loop while editing.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -17,6 +20,12 @@ SANITIZE=${SANITIZE:-0}
 export TERN_BINARY=${TERN_BINARY:-$PWD/$BUILD/tern}
 export TERN_SOURCE_DIR=$PWD
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+unit_only=0
+test_dirs="$BUILD/tests"
+if [ "${1:-}" = --unit ]; then
+    unit_only=1
+    test_dirs="$BUILD/tests/unit $BUILD/tests/qtest"
+fi
 
 logdir=$(mktemp -d /tmp/tern-check.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
@@ -65,18 +74,18 @@ run_tap() {
     rm -f "$out" "$out.err"
 }
 
-for t in $(find "$BUILD/tests" -type f -name 'test-*' ! -name '*.o' ! -name '*.d' 2>/dev/null | sort); do
+for t in $(find $test_dirs -type f -name 'test-*' ! -name '*.o' ! -name '*.d' 2>/dev/null | sort); do
     [ -x "$t" ] || continue
     run_tap "${t#$BUILD/}" "$t" --tap
 done
 
-if [ -n "${FUZZ_BUILD:-}" ]; then
+if [ $unit_only = 0 ] && [ -n "${FUZZ_BUILD:-}" ]; then
     FUZZ_BUILD=$FUZZ_BUILD run_tap tests/fuzz/run-fuzz.sh tests/fuzz/run-fuzz.sh \
         "${FUZZ_CHECK_SECONDS:-6}"
 fi
 
 for t in tests/functional/*.sh; do
-    [ -x "$t" ] || continue
+    [ $unit_only = 0 ] && [ -x "$t" ] || continue
     run_tap "$t" "$t"
 done
 

@@ -22,27 +22,22 @@
  * at once. The QMP exchange is a plain poll() loop on one socket: no threads, and
  * signals are only let in while waiting (ppoll), so none is lost between checks.
  */
-#include <errno.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
+#include "qmp-client.h"
+#include "sockaddr.h"
 
-#define REPLY_TIMEOUT_MS 30000
 #define MIB (1024.0 * 1024.0)
 
 typedef struct {
-    int fd;
-    GString *in;     /* bytes received, not yet a whole line */
+    QmpClient *qmp;
     bool tty;        /* stdout is a terminal: rewrite the progress line in place */
     bool quiet;      /* no progress lines */
     bool line_open;  /* a \r progress line is on screen without its newline */
@@ -77,149 +72,16 @@ static void outcome(Migrate *m, const char *fmt, ...)
     fflush(stdout);
 }
 
-static int connect_to(const char *spec, GError **errp)
+/* SRC_QMP: unix:PATH, tcp:HOST:PORT, a path (containing '/' or no ':'), or HOST:PORT. */
+static bool parse_qmp_addr(const char *spec, SockAddr *addr, GError **errp)
 {
-    const char *p = spec;
-    bool unix_path = false;
-    if (g_str_has_prefix(p, "unix:")) {
-        p += 5;
-        unix_path = true;
-    } else if (g_str_has_prefix(p, "tcp:")) {
-        p += 4;
-    } else if (strchr(p, '/') || !strchr(p, ':')) {
-        unix_path = true;
+    if (g_str_has_prefix(spec, "unix:") || g_str_has_prefix(spec, "tcp:")) {
+        return sockaddr_parse(spec, addr, errp);
     }
-    if (unix_path) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(p) >= sizeof(sa.sun_path)) {
-            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: path too long", p);
-            return -1;
-        }
-        strcpy(sa.sun_path, p);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-            return fd;
-        }
-        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect to %s: %s", p,
-                    g_strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
+    if (strchr(spec, '/') || !strchr(spec, ':')) {
+        return sockaddr_parse_unix(spec, addr, errp);
     }
-    const char *colon = strrchr(p, ':');
-    g_autofree char *host = g_strndup(p, colon - p);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    int rc = getaddrinfo(*host ? host : "localhost", colon + 1, &hints, &res);
-    if (rc != 0) {
-        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", p, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect to %s: %s", p,
-                    g_strerror(err));
-    }
-    return fd;
-}
-
-static bool send_line(Migrate *m, const char *text, GError **errp)
-{
-    g_autofree char *line = g_strconcat(text, "\n", NULL);
-    size_t len = strlen(line), off = 0;
-    while (off < len) {
-        ssize_t n = send(m->fd, line + off, len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "QMP connection lost: %s",
-                        g_strerror(errno));
-            return false;
-        }
-        off += n;
-    }
-    return true;
-}
-
-/* Send {"execute": name, "arguments": args (may be NULL), "id": id}. Takes args. */
-static bool send_cmd(Migrate *m, const char *name, JsonNode *args, const char *id,
-                     GError **errp)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, name);
-    if (args) {
-        json_builder_set_member_name(b, "arguments");
-        json_builder_add_value(b, args);
-    }
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(root, FALSE);
-    return send_line(m, text, errp);
-}
-
-/*
- * The next whole message, waiting up to timeout_ms (-1: forever; 0: only what has
- * arrived). NULL with *errp unset means nothing yet (timeout or a signal); NULL with
- * *errp set means the connection failed or sent garbage.
- */
-static JsonObject *read_msg(Migrate *m, int timeout_ms, const sigset_t *waitmask, GError **errp)
-{
-    for (;;) {
-        char *nl = memchr(m->in->str, '\n', m->in->len);
-        if (nl) {
-            g_autofree char *line = g_strndup(m->in->str, nl - m->in->str);
-            g_string_erase(m->in, 0, nl - m->in->str + 1);
-            g_strstrip(line);
-            if (!*line) {
-                continue;
-            }
-            g_autoptr(JsonParser) parser = json_parser_new();
-            JsonNode *root;
-            if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-                !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root)) {
-                g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED,
-                            "the QMP server sent something that is not a JSON object: %.80s",
-                            line);
-                return NULL;
-            }
-            return json_object_ref(json_node_get_object(root));
-        }
-        struct pollfd p = {.fd = m->fd, .events = POLLIN};
-        struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-        int r = ppoll(&p, 1, timeout_ms < 0 ? NULL : &ts, waitmask);
-        if (r < 0 && errno == EINTR) {
-            return NULL;
-        }
-        if (r <= 0) {
-            return NULL;
-        }
-        char buf[4096];
-        ssize_t n = recv(m->fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_FAILED, "the QMP connection closed%s%s",
-                        n < 0 ? ": " : "", n < 0 ? g_strerror(errno) : "");
-            return NULL;
-        }
-        g_string_append_len(m->in, buf, n);
-        timeout_ms = 0;
-    }
+    return sockaddr_parse_inet(spec, addr, errp);
 }
 
 /* o's member `name` when it is an object, else NULL (json-glib warns on absent ones). */
@@ -245,37 +107,16 @@ static void handle_event(Migrate *m, JsonObject *msg)
     }
 }
 
-/* Wait for the reply with this id (events are handled meanwhile); NULL with errp. */
-static JsonObject *wait_reply(Migrate *m, const char *id, GError **errp)
-{
-    gint64 deadline = g_get_monotonic_time() + REPLY_TIMEOUT_MS * 1000LL;
-    while (g_get_monotonic_time() < deadline) {
-        JsonObject *msg = read_msg(m, 200, NULL, errp);
-        if (!msg) {
-            if (*errp) {
-                return NULL;
-            }
-            continue;
-        }
-        if (json_object_has_member(msg, "event")) {
-            handle_event(m, msg);
-        } else if (!g_strcmp0(json_object_get_string_member_with_default(msg, "id", ""), id)) {
-            return msg;
-        }
-        json_object_unref(msg);
-    }
-    g_set_error(errp, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no reply to %s within %d s", id,
-                REPLY_TIMEOUT_MS / 1000);
-    return NULL;
-}
-
-/* Send a command and wait for its reply: TRUE on "return"; else errp says why. */
+/* Send a command and wait for its reply: TRUE on "return"; else errp says why. The
+ * events that came meanwhile are handled. */
 static bool command(Migrate *m, const char *name, JsonNode *args, GError **errp)
 {
-    if (!send_cmd(m, name, args, name, errp)) {
-        return false;
+    g_autoptr(JsonObject) reply = qmp_client_execute(m->qmp, name, args, name, errp);
+    GList *events = qmp_client_take_events(m->qmp);
+    for (GList *l = events; l; l = l->next) {
+        handle_event(m, l->data);
     }
-    g_autoptr(JsonObject) reply = wait_reply(m, name, errp);
+    g_list_free_full(events, (GDestroyNotify)json_object_unref);
     if (!reply) {
         return false;
     }
@@ -374,17 +215,19 @@ static int run(Migrate *m, const char *src, const char *uri, const char *bandwid
                int64_t downtime_limit, int interval_ms)
 {
     GError *err = NULL;
-    m->fd = connect_to(src, &err);
-    if (m->fd < 0) {
+    SockAddr addr;
+    if (!parse_qmp_addr(src, &addr, &err)) {
         outcome(m, "failed: %s", err->message);
         g_error_free(err);
         return 1;
     }
-    g_autoptr(JsonObject) greeting = read_msg(m, REPLY_TIMEOUT_MS, NULL, &err);
-    if (!greeting || !json_object_has_member(greeting, "QMP")) {
-        outcome(m, "failed: %s: no QMP greeting%s%s", src, err ? ": " : "",
-                err ? err->message : "");
-        g_clear_error(&err);
+    /* One attempt: the source is running already, or this is the wrong address. The
+     * greeting may take its time (QMP_CLIENT_TIMEOUT_MS). */
+    m->qmp = qmp_client_connect(&addr, 0, &err);
+    sockaddr_clear(&addr);
+    if (!m->qmp) {
+        outcome(m, "failed: %s", err->message);
+        g_error_free(err);
         return 1;
     }
     JsonNode *caps = json_from_string(
@@ -443,21 +286,21 @@ static int run(Migrate *m, const char *src, const char *uri, const char *bandwid
                 outcome(m, "failed: interrupted before the cancel took effect");
                 return 1;
             }
-            if (!send_cmd(m, "migrate_cancel", NULL, "cancel", &err)) {
+            if (!qmp_client_send_command(m->qmp, "migrate_cancel", NULL, "cancel", &err)) {
                 break;
             }
             m->cancel_sent = true;
         }
         gint64 now = g_get_monotonic_time();
         if (!m->query_out && now >= next_query) {
-            if (!send_cmd(m, "query-migrate", NULL, "query", &err)) {
+            if (!qmp_client_send_command(m->qmp, "query-migrate", NULL, "query", &err)) {
                 break;
             }
             m->query_out = true;
             next_query = now + interval_ms * 1000LL;
         }
         int wait_ms = m->query_out ? 1000 : (int)MAX(0, (next_query - now + 999) / 1000);
-        g_autoptr(JsonObject) msg = read_msg(m, wait_ms, &waitmask, &err);
+        g_autoptr(JsonObject) msg = qmp_client_poll(m->qmp, wait_ms, &waitmask, &err);
         if (!msg) {
             if (err) {
                 break;
@@ -553,13 +396,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    Migrate m = {
-        .fd = -1, .in = g_string_new(NULL), .tty = isatty(STDOUT_FILENO), .quiet = quiet};
+    Migrate m = {.tty = isatty(STDOUT_FILENO), .quiet = quiet};
     int rc = run(&m, argv[1], argv[2], bandwidth, downtime_limit, interval_ms);
-    if (m.fd >= 0) {
-        close(m.fd);
-    }
-    g_string_free(m.in, TRUE);
+    qmp_client_free(m.qmp);
     g_free(m.last_line);
     g_free(bandwidth);
     return rc;

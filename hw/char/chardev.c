@@ -34,14 +34,6 @@ struct Chardev {
     void *opaque;
 };
 
-static bool chr_fail(GError **errp, const char *option, const char *spec, int err,
-                     const char *what)
-{
-    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s %s: %s: %s", option, spec, what,
-                g_strerror(err));
-    return false;
-}
-
 /* --- input ---------------------------------------------------------------------------- */
 
 static void chr_input_stop(Chardev *chr)
@@ -171,7 +163,7 @@ static bool chr_open_unix(Chardev *chr, const char *option, const char *spec, GE
         fprintf(stderr, "tern: %s: waiting for a connection on %s\n", option, path);
         int c = accept4(chr->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (c < 0) {
-            chr_fail(errp, option, spec, errno, "accept");
+            tern_error_fail(errp, "%s %s: accept: %s", option, spec, g_strerror(errno));
             goto out;
         }
         chr->in_fd = chr->out_fd = c;
@@ -232,7 +224,8 @@ Chardev *chardev_open(const char *option, const char *spec, GError **errp)
     } else if (g_str_has_prefix(spec, "file:")) {
         chr->kind = CHR_FILE;
         chr->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ok = chr->out_fd >= 0 || chr_fail(errp, option, spec, errno, "open");
+        ok = chr->out_fd >= 0 ||
+             tern_error_fail(errp, "%s %s: open: %s", option, spec, g_strerror(errno));
     } else if (g_str_has_prefix(spec, "unix:")) {
         ok = chr_open_unix(chr, option, spec, errp);
     } else {

@@ -8,6 +8,7 @@
  * the ack is a device error: there is nowhere to answer it.
  */
 #include <string.h>
+#include "bswap.h"
 #include "error.h"
 #include "hw/virtio-net.h"
 #include "monitor/qmp.h"
@@ -42,11 +43,6 @@ void virtio_net_rx_filter_reset(VirtIONet *n)
     n->allmulti = n->alluni = n->nomulti = n->nouni = n->nobcast = false;
     memset(&n->mac_table, 0, sizeof(n->mac_table));
     memset(n->vlans, 0, sizeof(n->vlans));
-}
-
-static uint32_t ld_le32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint8_t ctrl_rx(VirtIONet *n, uint8_t cmd, const uint8_t *d, size_t len)
@@ -129,7 +125,7 @@ static uint8_t ctrl_vlan(VirtIONet *n, uint8_t cmd, const uint8_t *d, size_t len
     if (!has(n, VIRTIO_NET_F_CTRL_VLAN) || len != 2) {
         return VIRTIO_NET_ERR;
     }
-    uint16_t vid = d[0] | d[1] << 8;
+    uint16_t vid = ld_le16(d);
     if (vid >= VIRTIO_NET_MAX_VLAN) {
         return VIRTIO_NET_ERR;
     }

@@ -84,7 +84,7 @@ static TxResult virtio_net_flush_tx(VirtIONet *n, bool stopping, unsigned *sent)
             (cnt = virtqueue_elem_map_out(&n->vdev, elem, skip, iov, G_N_ELEMENTS(iov))) >= 0) {
             uint8_t head[18];
             size_t hl = MIN(sizeof(head), size);
-            net_iov_peek(iov, cnt, VIRTIO_NET_HDR_LEN - skip, head, hl);
+            iov_to_buf(iov, cnt, VIRTIO_NET_HDR_LEN - skip, head, hl);
             virtio_net_learn_tx(n, head, hl, now_ns);
             net_send(n->nc, iov, cnt);
         }

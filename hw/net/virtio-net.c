@@ -157,25 +157,26 @@ static bool virtio_net_can_receive(NetClientState *nc)
     return virtio_driver_ok(&n->vdev) && n->rx_vq->enabled && runstate_is_running();
 }
 
+typedef struct {
+    VirtIONet *n;
+    const VirtQueueElement *elem;
+    uint64_t at;
+} RxCopy;
+
+static bool rx_copy_chunk(void *p, size_t len, void *opaque)
+{
+    RxCopy *c = opaque;
+    bool ok = virtqueue_elem_write(&c->n->vdev, c->elem, c->at, p, len) == len;
+    c->at += len;
+    return ok;
+}
+
 /* Write frame bytes [from, from + len) into elem's writable part at `at`. */
 static bool rx_copy(VirtIONet *n, const VirtQueueElement *elem, uint64_t at,
                     const struct iovec *iov, int iovcnt, size_t from, size_t len)
 {
-    for (int i = 0; i < iovcnt && len; i++) {
-        if (from >= iov[i].iov_len) {
-            from -= iov[i].iov_len;
-            continue;
-        }
-        size_t chunk = MIN(len, iov[i].iov_len - from);
-        if (virtqueue_elem_write(&n->vdev, elem, at, (uint8_t *)iov[i].iov_base + from,
-                                 chunk) != chunk) {
-            return false;
-        }
-        at += chunk;
-        len -= chunk;
-        from = 0;
-    }
-    return true;
+    RxCopy c = {.n = n, .elem = elem, .at = at};
+    return iov_walk(iov, iovcnt, from, len, rx_copy_chunk, &c);
 }
 
 /* A GSO frame from the backend the guest agreed to take (5.1.6.4: only the types whose
@@ -243,7 +244,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     VirtQueue *vq = n->rx_vq;
     /* With headers from the backend, the frame proper starts after one. */
     size_t base = nc->vnet_hdr ? NET_VNET_HDR_LEN : 0;
-    size_t total = net_iov_size(iov, iovcnt);
+    size_t total = iov_size(iov, iovcnt);
     size_t size = total > base ? total - base : 0;
     uint8_t head[36] = {0};
     uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
@@ -251,7 +252,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     if (!virtio_net_can_receive(nc)) {
         return 0;
     }
-    net_iov_peek(iov, iovcnt, base, head, MIN(sizeof(head), size));
+    iov_to_buf(iov, iovcnt, base, head, MIN(sizeof(head), size));
     /* A frame shorter than an Ethernet header reaches a promiscuous guest, as in QEMU
      * (the filter refuses it otherwise). */
     if (size == 0 || size > NET_FRAME_MAX || !virtio_net_receive_filter(n, head, size)) {
@@ -259,7 +260,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     }
     if (base) {
         /* flags .. csum_offset as the backend gave them; num_buffers is ours. */
-        net_iov_peek(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
+        iov_to_buf(iov, iovcnt, 0, hdr, VIRTIO_NET_HDR_NUM_BUFFERS);
         if (!n->guest_csum) {
             memset(hdr, 0, sizeof(hdr)); /* 5.1.6.4.1: flags zero, a complete frame */
         } else if (!virtio_net_gso_ok(n, hdr[VIRTIO_NET_HDR_GSO_TYPE])) {
@@ -270,7 +271,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
     uint8_t fixed[1500];
     struct iovec fixed_iov = {.iov_base = fixed, .iov_len = size};
     if (base && is_dhcp_reply_partial(hdr, head, size)) {
-        net_iov_peek(iov, iovcnt, base, fixed, size);
+        iov_to_buf(iov, iovcnt, base, fixed, size);
         if (complete_csum(hdr, fixed, size)) {
             hdr[VIRTIO_NET_HDR_FLAGS] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
             iov = &fixed_iov;
@@ -478,17 +479,6 @@ static const char *const vnet_known_props[] = {
     NULL,
 };
 
-static bool vnet_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool vnet_fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-device virtio-net-pci: %s", msg);
-    return false;
-}
-
 typedef struct VnetConfig {
     uint64_t features;
     uint64_t offloads; /* offered only when the backend passes virtio_net_hdr through */
@@ -522,8 +512,9 @@ static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
             return false;
         }
         if (on && !dep_ok) {
-            return vnet_fail(errp, "%s=on requires %s; set %s=off", vnet_offloads[i].prop,
-                             vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
+            return tern_error_fail(
+                errp, "-device virtio-net-pci: %s=on requires %s; set %s=off",
+                vnet_offloads[i].prop, vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
         }
         if (on) {
             c->offloads |= VIRTIO_BIT(vnet_offloads[i].bit);
@@ -535,26 +526,30 @@ static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
             return false;
         }
         if (on) {
-            return vnet_fail(errp,
-                             "%s=on is not supported by tern (use %s=off or leave it out)",
-                             vnet_off_only_props[i], vnet_off_only_props[i]);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: %s=on is not supported by tern "
+                                   "(use %s=off or leave it out)",
+                                   vnet_off_only_props[i], vnet_off_only_props[i]);
         }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
         if ((c->features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
             !(c->features & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
-            return vnet_fail(errp,
-                             "%s=on requires %s=on (a Linux guest refuses the device "
-                             "otherwise); set %s=off or %s=on",
-                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
-                             vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: %s=on requires %s=on (a Linux "
+                                   "guest refuses the device "
+                                   "otherwise); set %s=off or %s=on",
+                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
+                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
         }
     }
     if ((c->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
         !(c->features & VIRTIO_BIT(VIRTIO_NET_F_STATUS))) {
-        return vnet_fail(errp, "guest_announce=on requires status=on (the guest reads the "
-                               "announce bit from the status field); set guest_announce=off "
-                               "or status=on");
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: guest_announce=on requires status=on (the guest reads the "
+            "announce bit from the status field); set guest_announce=off "
+            "or status=on");
     }
     return true;
 }
@@ -566,10 +561,11 @@ static bool vnet_parse_queue_size(const TernOpts *o, const char *key, uint64_t *
         return false;
     }
     if (*out < VIRTIO_NET_QUEUE_SIZE || (*out & (*out - 1))) {
-        return vnet_fail(errp,
-                         "Invalid %s (= %" G_GUINT64_FORMAT "), must be a power of 2 "
-                         "between %d and %d.",
-                         key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
+        return tern_error_fail(errp,
+                               "-device virtio-net-pci: Invalid %s (= %" G_GUINT64_FORMAT
+                               "), must be a power of 2 "
+                               "between %d and %d.",
+                               key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
     }
     return true;
 }
@@ -591,25 +587,33 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
         return false;
     }
     if (c->tx_burst == 0) {
-        return vnet_fail(errp, "x-txburst=0: a transmit run must send at least one frame");
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: x-txburst=0: a transmit run must send at least one frame");
     }
     const char *v = opts_get(o, "tx");
     if (v && strcmp(v, "bh") != 0 && strcmp(v, "timer") != 0) {
-        return vnet_fail(errp, "tx=%s: expected 'bh' or 'timer'", v);
+        return tern_error_fail(errp, "-device virtio-net-pci: tx=%s: expected 'bh' or 'timer'",
+                               v);
     }
     c->tx_mode = v && strcmp(v, "timer") == 0 ? VIRTIO_NET_TX_TIMER : VIRTIO_NET_TX_BH;
     v = opts_get(o, "announce_rarp");
     if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
-        return vnet_fail(errp, "announce_rarp=%s: expected 'fallback' or 'always'", v);
+        return tern_error_fail(
+            errp, "-device virtio-net-pci: announce_rarp=%s: expected 'fallback' or 'always'",
+            v);
     }
     c->rarp_fallback = v && strcmp(v, "fallback") == 0;
     v = opts_get(o, "bus");
     if (v && strcmp(v, "pci.0") != 0) {
-        return vnet_fail(errp, "Bus '%s' not found (the pc machine has pci.0)", v);
+        return tern_error_fail(
+            errp, "-device virtio-net-pci: Bus '%s' not found (the pc machine has pci.0)", v);
     }
     v = opts_get(o, "romfile");
     if (v && *v) {
-        return vnet_fail(errp, "romfile=%s: tern loads no option ROMs (use romfile=)", v);
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: romfile=%s: tern loads no option ROMs (use romfile=)", v);
     }
     c->slot = -1;
     if ((v = opts_get(o, "addr")) && (c->slot = pci_parse_slot(v, errp)) < 0) {
@@ -617,19 +621,28 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     }
     if ((v = opts_get(o, "mac"))) {
         if (!net_parse_mac(v, c->mac)) {
-            return vnet_fail(errp, "Property 'virtio-net-pci.mac' doesn't take value '%s'", v);
+            return tern_error_fail(
+                errp,
+                "-device virtio-net-pci: Property 'virtio-net-pci.mac' doesn't take value '%s'",
+                v);
         }
         if (c->mac[0] & 1) {
-            return vnet_fail(errp, "mac=%s is a multicast address; a NIC needs a unicast one",
-                             v);
+            return tern_error_fail(errp,
+                                   "-device virtio-net-pci: mac=%s is a multicast address; a "
+                                   "NIC needs a unicast one",
+                                   v);
         }
         c->mac_given = true;
     }
     if ((v = opts_get(o, "netdev")) && !(c->backend = net_backend_find(v))) {
-        return vnet_fail(errp, "Property 'virtio-net-pci.netdev' can't find value '%s'", v);
+        return tern_error_fail(
+            errp,
+            "-device virtio-net-pci: Property 'virtio-net-pci.netdev' can't find value '%s'",
+            v);
     }
     if (o->id && net_client_find(o->id)) {
-        return vnet_fail(errp, "Duplicate ID '%s' for device", o->id);
+        return tern_error_fail(errp, "-device virtio-net-pci: Duplicate ID '%s' for device",
+                               o->id);
     }
     return true;
 }

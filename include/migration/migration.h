@@ -9,7 +9,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
-/* QEMU's MigrationStatus, in QEMU's order (tern uses the precopy subset). */
+/* QEMU's MigrationStatus, in the schema's (and QEMU's) order, which gives the names
+ * (qapi-enum.h); tern uses the precopy subset. */
 typedef enum {
     MIGRATION_STATUS_NONE,
     MIGRATION_STATUS_SETUP,

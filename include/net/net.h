@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include "iov.h" /* frames are iovecs: their sizes and copies */
 #include "options.h"
 
 #define NET_QUEUE_MAX_FRAMES 256
@@ -119,10 +120,6 @@ bool net_client_connect(NetClientState *nic, NetClientState *backend, GError **e
  * the peer's queue is full or it has none / link down. Returns true unless dropped. */
 bool net_send(NetClientState *from, const struct iovec *iov, int iovcnt);
 bool net_send_buf(NetClientState *from, const void *buf, size_t len);
-/* The bytes in a frame's iovec. */
-size_t net_iov_size(const struct iovec *iov, int iovcnt);
-/* Copy bytes [from, from + len) of a frame out of its iovec (as far as it reaches). */
-void net_iov_peek(const struct iovec *iov, int iovcnt, size_t from, uint8_t *out, size_t len);
 /* A frame the VMM built itself (RARP): plain Ethernet, given an all-zero virtio_net_hdr
  * when the pair carries headers. */
 bool net_send_plain(NetClientState *from, const void *buf, size_t len);

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "../lib/test-ports.h"
 
 #define RAM_MB 8

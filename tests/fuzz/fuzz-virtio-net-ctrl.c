@@ -11,6 +11,7 @@
  * (fuzz-vm.c). After the commands the filter is queried over QMP and probed with frames.
  */
 #include <string.h>
+#include "bswap.h"
 #include "fuzz-vm.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
@@ -68,7 +69,8 @@ static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, ui
 
 static void put16(uint64_t gpa, uint16_t v)
 {
-    uint8_t b[2] = {v, v >> 8};
+    uint8_t b[2];
+    st_le16(b, v);
     g_assert(dma_write(gpa, b, 2));
 }
 

@@ -15,7 +15,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "qmp-client.h"
+#include "qmp-assert.h"
 #include "tern-proc.h"
 
 typedef struct QTestState QTestState;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "qvirtio-net.h"
 
 /* Frames the tests exchange stay far below this. */
@@ -256,7 +257,7 @@ ssize_t qvnet_backend_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
     if (!read_full(fd, be, 4, deadline)) {
         return -1;
     }
-    size_t len = (size_t)be[0] << 24 | be[1] << 16 | be[2] << 8 | be[3];
+    size_t len = ld_be32(be);
     g_assert_cmpuint(len, <=, cap);
     g_assert_true(
         read_full(fd, buf, len, g_get_monotonic_time() + QVIRTIO_TIMEOUT_MS * 1000LL));

@@ -9,7 +9,7 @@
 #ifndef TERN_TESTS_VM_H
 #define TERN_TESTS_VM_H
 
-#include "qmp-client.h"
+#include "qmp-assert.h"
 #include "tern-proc.h"
 
 typedef struct {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 
 #define MIG_WAIT_MS 60000
 

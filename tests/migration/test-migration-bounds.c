@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "migration-util.h"
 
 #define RAM_MB 8

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "../lib/qvirtio-net.h"
 #include "migration-util.h"
 
@@ -135,13 +136,6 @@ static void vlan_add(QVirtioNet *n, uint16_t vid)
     ctrl_ok(n, 2, 0, v, 2);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = v >> (8 * i);
-    }
-}
-
 /* Every receive-filter field away from its default: promiscuous off, allmulti and
  * nobcast on, a new MAC, a MAC table with unicast and multicast entries, three VLANs. */
 static void program_filter(QVirtioNet *n)
@@ -151,10 +145,10 @@ static void program_filter(QVirtioNet *n)
     rx_mode(n, 5, true);  /* nobcast */
     ctrl_ok(n, 1, 1, new_mac, 6);
     uint8_t table[4 + 12 + 4 + 12];
-    put_le32(table, 2);
+    st_le32(table, 2);
     memcpy(table + 4, uc1, 6);
     memcpy(table + 10, uc2, 6);
-    put_le32(table + 16, 2);
+    st_le32(table + 16, 2);
     memcpy(table + 20, mc1, 6);
     memcpy(table + 26, mc2, 6);
     ctrl_ok(n, 1, 0, table, sizeof(table));

@@ -18,7 +18,7 @@
 #include <string.h>
 #include "../lib/libqtest.h"
 #include "../lib/mig-proxy.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "migration-util.h"
 
 #define RAM_MB 4

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "migration-util.h"
 
 #define REC_END 0x00
@@ -25,11 +26,6 @@
 #define REC_DEVICE 0x04
 #define HEADER_LEN 12
 #define PAGE 4096
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
 
 /* Offset of section `name`'s payload in the stream (and its length through *len). */
 static size_t stream_find_section(const uint8_t *s, size_t n, const char *name, size_t *len)
@@ -41,10 +37,10 @@ static size_t stream_find_section(const uint8_t *s, size_t n, const char *name, 
         case REC_END:
             g_error("section '%s' is not in the stream", name);
         case REC_CONFIG:
-            pos += 4 + (size_t)be32(s + pos) * 16;
+            pos += 4 + (size_t)ld_be32(s + pos) * 16;
             break;
         case REC_RAM_PAGES:
-            pos += 12 + (size_t)be32(s + pos + 8) * PAGE;
+            pos += 12 + (size_t)ld_be32(s + pos + 8) * PAGE;
             break;
         case REC_RAM_ZERO:
             pos += 12;
@@ -53,7 +49,7 @@ static size_t stream_find_section(const uint8_t *s, size_t n, const char *name, 
             uint8_t nl = s[pos];
             bool match = nl == strlen(name) && memcmp(s + pos + 1, name, nl) == 0;
             pos += 1 + nl + 8;
-            uint32_t plen = be32(s + pos);
+            uint32_t plen = ld_be32(s + pos);
             pos += 4;
             if (match) {
                 *len = plen;

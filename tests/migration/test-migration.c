@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "../lib/libqtest.h"
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "migration-util.h"
 #include "../lib/test-ports.h"
 

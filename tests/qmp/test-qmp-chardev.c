@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "../lib/qmp-client.h"
+#include "../lib/qmp-assert.h"
 #include "../lib/tern-proc.h"
 
 static int listen_unix(const char *path)

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "../lib/libqtest.h"
 #include "../lib/qvirtio-net.h"
 #include "../lib/tern-proc.h"
@@ -172,32 +173,10 @@ static QTestState *start_on_tap(Wire *w, const char *props, const char *extra)
 
 /* ---- frames ------------------------------------------------------------------------------ */
 
-static void put16(uint8_t *p, uint16_t v) /* big-endian */
-{
-    p[0] = v >> 8;
-    p[1] = v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return p[0] << 8 | p[1];
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return p[0] | p[1] << 8;
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-}
-
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
     for (size_t i = 0; i + 1 < len; i += 2) {
-        sum += get16(p + i);
+        sum += ld_be16(p + i);
     }
     if (len & 1) {
         sum += p[len - 1] << 8;
@@ -223,14 +202,14 @@ static uint32_t pseudo_sum(const uint8_t *ip, size_t l4_len)
 static void build_ip(uint8_t *ip, uint8_t proto, size_t l4_len)
 {
     ip[0] = 0x45;
-    put16(ip + 2, IP_HLEN + l4_len);
-    put16(ip + 4, 0x1234);
-    put16(ip + 6, 0x4000); /* DF */
+    st_be16(ip + 2, IP_HLEN + l4_len);
+    st_be16(ip + 4, 0x1234);
+    st_be16(ip + 6, 0x4000); /* DF */
     ip[8] = 64;
     ip[9] = proto;
     static const uint8_t addrs[8] = {10, 0, 0, 1, 10, 0, 0, 2};
     memcpy(ip + 12, addrs, 8);
-    put16(ip + 10, ~fold(sum16(ip, IP_HLEN, 0)));
+    st_be16(ip + 10, ~fold(sum16(ip, IP_HLEN, 0)));
 }
 
 /* An IPv4/TCP frame from `src` to `dst` with PAYLOAD bytes; the TCP checksum field holds
@@ -240,19 +219,19 @@ static size_t build_tcp(uint8_t *f, const uint8_t dst[6], const uint8_t src[6])
     memset(f, 0, FRAME_LEN);
     memcpy(f, dst, 6);
     memcpy(f + 6, src, 6);
-    put16(f + 12, 0x0800);
+    st_be16(f + 12, 0x0800);
     uint8_t *ip = f + ETH_HLEN_, *tcp = ip + IP_HLEN;
     build_ip(ip, 6, TCP_HLEN + PAYLOAD);
-    put16(tcp, 40000);
-    put16(tcp + 2, 5001);
-    put16(tcp + 4, 0x1000);
+    st_be16(tcp, 40000);
+    st_be16(tcp + 2, 5001);
+    st_be16(tcp + 4, 0x1000);
     tcp[12] = 5 << 4;
     tcp[13] = 0x18; /* PSH ACK */
-    put16(tcp + 14, 65535);
+    st_be16(tcp + 14, 65535);
     for (size_t i = 0; i < PAYLOAD; i++) {
         tcp[TCP_HLEN + i] = i * 7 + 3;
     }
-    put16(tcp + 16, fold(pseudo_sum(ip, TCP_HLEN + PAYLOAD)));
+    st_be16(tcp + 16, fold(pseudo_sum(ip, TCP_HLEN + PAYLOAD)));
     return FRAME_LEN;
 }
 
@@ -263,10 +242,10 @@ static void tcp_hdr(uint8_t *h, bool gso)
     memset(h, 0, QVNET_HDR_LEN);
     h[H_FLAGS] = F_NEEDS_CSUM;
     h[H_GSO_TYPE] = gso ? GSO_TCPV4 : GSO_NONE;
-    put_le16(h + H_HDR_LEN, HDRS);
-    put_le16(h + H_GSO_SIZE, gso ? MSS : 0);
-    put_le16(h + H_CSUM_START, ETH_HLEN_ + IP_HLEN);
-    put_le16(h + H_CSUM_OFFSET, 16);
+    st_le16(h + H_HDR_LEN, HDRS);
+    st_le16(h + H_GSO_SIZE, gso ? MSS : 0);
+    st_le16(h + H_CSUM_START, ETH_HLEN_ + IP_HLEN);
+    st_le16(h + H_CSUM_OFFSET, 16);
 }
 
 /* A UDP datagram of `payload` bytes from port `sport` to 68 (bootpc), its checksum
@@ -278,16 +257,16 @@ static size_t build_udp(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], 
     memset(f, 0, ETH_HLEN_ + IP_HLEN + ulen);
     memcpy(f, dst, 6);
     memcpy(f + 6, src, 6);
-    put16(f + 12, 0x0800);
+    st_be16(f + 12, 0x0800);
     uint8_t *ip = f + ETH_HLEN_, *udp = ip + IP_HLEN;
     build_ip(ip, 17, ulen);
-    put16(udp, sport);
-    put16(udp + 2, 68);
-    put16(udp + 4, ulen);
+    st_be16(udp, sport);
+    st_be16(udp + 2, 68);
+    st_be16(udp + 4, ulen);
     for (size_t i = 0; i < payload; i++) {
         udp[8 + i] = i * 5 + 1;
     }
-    put16(udp + 6, fold(pseudo_sum(ip, ulen)));
+    st_be16(udp + 6, fold(pseudo_sum(ip, ulen)));
     return ETH_HLEN_ + IP_HLEN + ulen;
 }
 
@@ -295,7 +274,7 @@ static size_t build_udp(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], 
 static void assert_l4_csum_ok(const uint8_t *f, size_t len)
 {
     const uint8_t *ip = f + ETH_HLEN_;
-    size_t l4_len = get16(ip + 2) - IP_HLEN;
+    size_t l4_len = ld_be16(ip + 2) - IP_HLEN;
     g_assert_cmpuint(ETH_HLEN_ + IP_HLEN + l4_len, <=, len);
     g_assert_cmphex(fold(sum16(ip + IP_HLEN, l4_len, pseudo_sum(ip, l4_len))), ==, 0xffff);
 }
@@ -387,9 +366,9 @@ static void test_tx_offload(void)
     g_assert_cmpmem(got, len, f, len);
     g_assert_cmphex(gh[H_FLAGS] & F_NEEDS_CSUM, ==, F_NEEDS_CSUM);
     g_assert_cmphex(gh[H_GSO_TYPE], ==, GSO_TCPV4);
-    g_assert_cmpuint(le16(gh + H_GSO_SIZE), ==, MSS);
-    g_assert_cmpuint(le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
-    g_assert_cmpuint(le16(gh + H_CSUM_OFFSET), ==, 16);
+    g_assert_cmpuint(ld_le16(gh + H_GSO_SIZE), ==, MSS);
+    g_assert_cmpuint(ld_le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
+    g_assert_cmpuint(ld_le16(gh + H_CSUM_OFFSET), ==, 16);
 
     /* A plain frame (zero header) stays plain. */
     qvnet_tx(r.n, f, len);
@@ -413,9 +392,9 @@ static void rx_gso(Wire *w, QVirtioNet *n, bool whole)
     if (whole) {
         g_assert_cmpuint(qvnet_rx_wait_hdr(n, gh, got, sizeof(got)), ==, len);
         g_assert_cmphex(gh[H_GSO_TYPE], ==, GSO_TCPV4);
-        g_assert_cmpuint(le16(gh + H_GSO_SIZE), ==, MSS);
+        g_assert_cmpuint(ld_le16(gh + H_GSO_SIZE), ==, MSS);
         g_assert_cmphex(gh[H_FLAGS] & F_NEEDS_CSUM, ==, F_NEEDS_CSUM);
-        g_assert_cmpuint(le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
+        g_assert_cmpuint(ld_le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
         g_assert_cmpmem(got + HDRS, PAYLOAD, f + HDRS, PAYLOAD);
         return;
     }
@@ -456,15 +435,15 @@ static void test_rx_csum_and_dhcp(void)
     }
     memset(h, 0, sizeof(h));
     h[H_FLAGS] = F_NEEDS_CSUM;
-    put_le16(h + H_CSUM_START, ETH_HLEN_ + IP_HLEN);
-    put_le16(h + H_CSUM_OFFSET, 6);
+    st_le16(h + H_CSUM_START, ETH_HLEN_ + IP_HLEN);
+    st_le16(h + H_CSUM_OFFSET, 6);
 
     size_t len = build_udp(f, guest_mac, peer_mac, 53, 301);
     wire_send(&r.w, h, f, len);
     g_assert_cmpuint(qvnet_rx_wait_hdr(r.n, gh, got, sizeof(got)), ==, len);
     g_assert_cmphex(gh[H_FLAGS], ==, F_NEEDS_CSUM);
-    g_assert_cmpuint(le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
-    g_assert_cmpuint(le16(gh + H_CSUM_OFFSET), ==, 6);
+    g_assert_cmpuint(ld_le16(gh + H_CSUM_START), ==, ETH_HLEN_ + IP_HLEN);
+    g_assert_cmpuint(ld_le16(gh + H_CSUM_OFFSET), ==, 6);
     g_assert_cmpmem(got, len, f, len);
 
     len = build_udp(f, guest_mac, peer_mac, 67, 301);

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "net/net.h"
@@ -372,14 +373,6 @@ static void write_all(int fd, const void *buf, size_t len)
     }
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = v >> 16;
-    p[2] = v >> 8;
-    p[3] = v;
-}
-
 static Fake *socket_backend_on_fd(int fd, const char *id)
 {
     g_autofree char *spec = g_strdup_printf("socket,id=%s,fd=%d", id, fd);
@@ -437,7 +430,7 @@ static void test_socket_stream_reassembly(void)
     uint8_t frame[1500];
     fill_frame(frame, sizeof(frame), 1);
     uint8_t hdr[4];
-    put_be32(hdr, sizeof(frame));
+    st_be32(hdr, sizeof(frame));
     /* Byte by byte through the header, then the payload in three ragged pieces. */
     for (int i = 0; i < 4; i++) {
         write_all(sv[1], hdr + i, 1);
@@ -462,11 +455,11 @@ static void test_socket_stream_reassembly(void)
         uint32_t len = 60 + i * 13;
         uint8_t f[256];
         fill_frame(f, len, i);
-        put_be32(hdr, len);
+        st_be32(hdr, len);
         g_byte_array_append(blob, hdr, 4);
         g_byte_array_append(blob, f, len);
         if (i == 5) {
-            put_be32(hdr, 0);
+            st_be32(hdr, 0);
             g_byte_array_append(blob, hdr, 4);
         }
     }
@@ -508,7 +501,7 @@ static void test_socket_bad_length(void)
     g_assert_no_errno(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
     Fake *nic = socket_backend_on_fd(sv[0], "s1");
     uint8_t hdr[4];
-    put_be32(hdr, NET_FRAME_MAX + 1);
+    st_be32(hdr, NET_FRAME_MAX + 1);
     write_all(sv[1], hdr, 4);
     write_all(sv[1], "garbage", 7);
     /* The far end sees the connection close. */
@@ -548,7 +541,7 @@ static void test_socket_backpressure(void)
     for (uint32_t i = 0; i < total; i++) {
         uint8_t f[64], hdr[4];
         fill_frame(f, sizeof(f), i);
-        put_be32(hdr, sizeof(f));
+        st_be32(hdr, sizeof(f));
         g_byte_array_append(blob, hdr, 4);
         g_byte_array_append(blob, f, sizeof(f));
     }

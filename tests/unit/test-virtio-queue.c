@@ -5,6 +5,7 @@
  * made with guest_ram_init and a "driver" written right here.
  */
 #include <string.h>
+#include "bswap.h"
 #include "hw/memory.h"
 #include "hw/virtio.h"
 #include "../lib/qvirtio.h"
@@ -59,7 +60,8 @@ static void fx_handle(VirtIODevice *vdev, VirtQueue *vq)
 
 static void w16(uint64_t a, uint16_t v)
 {
-    uint8_t b[2] = {v, v >> 8};
+    uint8_t b[2];
+    st_le16(b, v);
     g_assert_true(dma_write(a, b, 2));
 }
 
@@ -67,14 +69,14 @@ static uint16_t r16(uint64_t a)
 {
     uint8_t b[2];
     g_assert_true(dma_read(a, b, 2));
-    return b[0] | b[1] << 8;
+    return ld_le16(b);
 }
 
 static uint32_t r32(uint64_t a)
 {
     uint8_t b[4];
     g_assert_true(dma_read(a, b, 4));
-    return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    return ld_le32(b);
 }
 
 static void wdesc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,

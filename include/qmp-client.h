@@ -1,28 +1,33 @@
 /*
- * qmp-client.h: a QMP client for black-box tests (tern or QEMU on the other end).
+ * qmp-client.h: the one QMP client, for tern's tools (tern-migrate) and its tests; tern
+ * or QEMU may be on the other end.
  *
  * Messages are read one per line, as QEMU and tern write them. A request's reply is
  * the next message that is not an event; events that arrive meanwhile are queued, and
  * qmp_client_wait_event() looks in that queue before it reads more.
  *
- * Calls with GError report I/O trouble and timeouts to the caller; the short helpers
- * (qmp, qmp_ok, qmp_assert_error) assert instead, which is what most tests want.
- * Replies and events are JsonObjects the caller unrefs (g_autoptr(JsonObject) works).
+ * Errors are tern GenericErrors (util/error.c). Replies and events are JsonObjects the
+ * caller unrefs (g_autoptr(JsonObject) works). The tests' asserting shorthands sit on
+ * top of this in tests/lib/qmp-assert.h.
  */
-#ifndef TERN_TESTS_QMP_CLIENT_H
-#define TERN_TESTS_QMP_CLIENT_H
+#ifndef TERN_QMP_CLIENT_H
+#define TERN_QMP_CLIENT_H
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <stdbool.h>
+#include "sockaddr.h"
 
-/* How long a test waits for anything (generous: sanitizer builds are slow). */
+/* How long a request waits for its reply (generous: sanitizer builds are slow). */
 #define QMP_CLIENT_TIMEOUT_MS 30000
 
 typedef struct QmpClient QmpClient;
 
 /* Connect, retrying until the server accepts or timeout_ms passes (the VMM may still be
- * starting), and read the greeting. */
+ * starting), and read the greeting. 0: one attempt, and the greeting within
+ * QMP_CLIENT_TIMEOUT_MS. */
+QmpClient *qmp_client_connect(const SockAddr *addr, int timeout_ms, GError **errp);
 QmpClient *qmp_client_connect_unix(const char *path, int timeout_ms, GError **errp);
 QmpClient *qmp_client_connect_tcp(const char *host, int port, int timeout_ms, GError **errp);
 /* Wait up to timeout_ms for the VMM to connect to `listen_fd` (a test listens where a
@@ -39,12 +44,28 @@ bool qmp_client_negotiate(QmpClient *c, GError **errp);
 
 /* Send bytes as they are (partial JSON, garbage, huge lines). */
 bool qmp_client_send_raw(QmpClient *c, const void *data, size_t len, GError **errp);
+/* Send one message: the text and a newline, in one write (after `quit` the server may
+ * close before a second). */
+bool qmp_client_send(QmpClient *c, const char *json, GError **errp);
 /* Send text with a file descriptor attached (SCM_RIGHTS; unix sockets only). */
 bool qmp_client_send_fd(QmpClient *c, int fd, const char *text, GError **errp);
 /* The next message of any kind; NULL with errp on timeout or when the server closed. */
 JsonObject *qmp_client_read(QmpClient *c, int timeout_ms, GError **errp);
+/* The next message if one is whole or arrives within timeout_ms (-1: no limit), waiting
+ * with the signal mask `sigmask` (NULL: unchanged), as ppoll does. NULL with errp unset:
+ * nothing yet (the time passed, or a signal came); with errp set: the connection failed
+ * or sent something that is not a JSON object. */
+JsonObject *qmp_client_poll(QmpClient *c, int timeout_ms, const sigset_t *sigmask,
+                            GError **errp);
 /* Send a request and return its reply ("return" or "error"), queueing events. */
 JsonObject *qmp_client_request(QmpClient *c, const char *json, GError **errp);
+
+/* The same built from parts: {"execute": name, "arguments": args, "id": id}; args and id
+ * may be NULL; args is taken. _send_command does not wait for the reply. */
+bool qmp_client_send_command(QmpClient *c, const char *name, JsonNode *args, const char *id,
+                             GError **errp);
+JsonObject *qmp_client_execute(QmpClient *c, const char *name, JsonNode *args, const char *id,
+                               GError **errp);
 
 /* Events: the first queued or arriving event called `name` (others stay queued). */
 JsonObject *qmp_client_wait_event(QmpClient *c, const char *name, int timeout_ms,
@@ -52,16 +73,7 @@ JsonObject *qmp_client_wait_event(QmpClient *c, const char *name, int timeout_ms
 /* Every event received so far, oldest first (caller frees the list and unrefs). */
 GList *qmp_client_take_events(QmpClient *c);
 
-/* Asserting helpers; `fmt` is printf-style JSON (QEMU's 'single quotes' are accepted). */
-JsonObject *qmp(QmpClient *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* Assert success; returns the "return" value (caller unrefs). */
-JsonNode *qmp_ok(QmpClient *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* Assert an error of class `cls` whose desc contains `desc` (NULL: any). */
-void qmp_assert_error(QmpClient *c, const char *cls, const char *desc, const char *fmt, ...)
-    G_GNUC_PRINTF(4, 5);
-/* Assert a reply is an error like that (for replies read some other way). */
-void qmp_reply_assert_error(JsonObject *reply, const char *cls, const char *desc);
-/* query-status's "status". */
-char *qmp_status(QmpClient *c);
+/* The compact JSON text of o (caller frees). */
+char *qmp_client_object_text(JsonObject *o);
 
 #endif
