@@ -75,13 +75,10 @@ device-plug-test /x86_64/device-plug/pci-unplug-json-request
 # Claimed paths that fail today, with the reason (each is TAP "not ok ... # TODO": shown,
 # not counted as a failure). A path here that passes is reported so it can be removed.
 KNOWN_FAILING="
-$VNET/virtio-net/virtio-net-tests/announce-self needs announce-self rounds paced in real time (the announce issue)
-$VNET/virtio-net-pci-tests/hotplug needs device_add/device_del with PCI hotplug
-/x86_64/qmp/protocol the QMP reader does not recover after malformed bytes ({\\xFF): the JSON reader work (another branch)
 /x86_64/qmp/missing-any-arg tern has no qom-set
 /x86_64/qmp/object-add-failure-modes tern has no object-add
-/x86_64/device-plug/pci-unplug-request device-plug-test needs device_del with PCI hotplug
-/x86_64/device-plug/pci-unplug-json-request device-plug-test needs device_del with PCI hotplug
+/x86_64/device-plug/pci-unplug-request device-plug-test adds a virtio-mouse-pci, which tern does not have
+/x86_64/device-plug/pci-unplug-json-request device-plug-test adds a virtio-mouse-pci, which tern does not have
 "
 
 known_failing() {
