@@ -15,6 +15,7 @@
 #include "migration/global-state.h"
 #include "migration/migration.h"
 #include "monitor/qmp.h"
+#include "net/announce.h"
 #include "net/net.h"
 #include "options.h"
 #include "runstate.h"
@@ -75,6 +76,7 @@ static bool vl_start(TernConfig *c, GError **errp)
         return false;
     }
     global_state_register();
+    announce_init();
     runstate_set_autostart(!c->start_paused);
     runstate_init(RUN_STATE_PRELAUNCH);
     if (c->incoming) {

@@ -17,6 +17,7 @@
 #include "migration/savevm.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "net/announce.h"
 #include "runstate.h"
 
 /* The incoming migration: one per process, main thread except where noted. */
@@ -74,8 +75,11 @@ static gboolean incoming_finish_on_main(gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     set_status(MIGRATION_STATUS_COMPLETED);
+    /* The network must learn where the VM is now: announce its NICs on its first run
+     * here (net/announce.c; docs/architecture.md walks the path to the guest). */
+    announce_arm_first_run(&migrate_params()->announce);
     /* A source that was not running (paused by `stop`, say) hands over a VM that stays
-     * so, as in QEMU; its first run here still counts as the arrival (announce). */
+     * so, as in QEMU; its first run here, at `cont`, is still the arrival. */
     RunState src_state;
     if (global_state_received(&src_state) && src_state != RUN_STATE_RUNNING) {
         runstate_set(arrival_state(src_state));

@@ -579,7 +579,8 @@ static void test_cancellation(void)
 }
 
 /* Only the first run after an incoming migration announces (autostart or cont from
- * prelaunch-migrate), with the migration parameters; never a plain start or cont. */
+ * prelaunch-migrate), with the migration parameters the incoming side armed it with;
+ * never a plain start or cont. */
 static void test_runstate_trigger(void)
 {
     reset_world();
@@ -598,8 +599,9 @@ static void test_runstate_trigger(void)
     vm_stop(RUN_STATE_SHUTDOWN);
     g_assert_cmpuint(n->sink->frames->len, ==, 0);
 
-    /* inmigrate -> running (autostart). */
+    /* inmigrate -> running (autostart). The stream loaded: the incoming side arms. */
     runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
     vm_start();
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
     clock_virtual_step(30 * MS);
@@ -613,6 +615,7 @@ static void test_runstate_trigger(void)
 
     /* inmigrate -> prelaunch-migrate (-S) -> cont. Nothing before cont. */
     runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
     runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
     clock_virtual_step(1000 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 2);
@@ -721,6 +724,7 @@ int main(int argc, char **argv)
     clock_virtual_set_manual(true);
     events = g_ptr_array_new_with_free_func(g_free);
     qmp_event_observer_add(on_event, NULL);
+    announce_init(); /* as vl.c does */
     g_test_add_func("/announce/defaults-and-bounds", test_defaults_and_bounds);
     g_test_add_func("/announce/schedule", test_schedule);
     g_test_add_func("/announce/rarp-bytes", test_rarp_bytes);
