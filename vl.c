@@ -66,6 +66,7 @@ static bool vl_start(TernConfig *c, GError **errp)
     if (!qapi_schema_load(errp)) {
         return false;
     }
+    qmp_event_init();
     for (guint i = 0; i < c->qmp->len; i++) {
         if (!qmp_server_add(g_ptr_array_index(c->qmp, i), errp)) {
             g_prefix_error(errp, "-qmp %s: ", (char *)g_ptr_array_index(c->qmp, i));

@@ -70,6 +70,7 @@ static void fuzz_vm_build(void)
         abort();
     }
     global_state_register();
+    qmp_event_init();
     announce_init();
     runstate_init(RUN_STATE_PRELAUNCH);
     GPtrArray *nics = net_nics();
