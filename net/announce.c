@@ -159,7 +159,7 @@ static GArray *nic_addresses(NetClientState *nc)
     }
     if (raw->len == 0) {
         NetAnnounceAddr a = {.vlan = 0};
-        memcpy(a.mac, nc->mac, ETH_ALEN);
+        memcpy(a.mac, nc->cmdline_mac, ETH_ALEN);
         g_array_append_val(raw, a);
     }
     GArray *out = g_array_new(FALSE, FALSE, sizeof(NetAnnounceAddr));
@@ -403,7 +403,7 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
         an->owner = a;
         an->rounds = p->rounds;
         an->rounds_done = an->rarp_rounds_done = 0;
-        an->fallback = nc->info->announce_rarp_fallback && nc->info->announce_rarp_fallback(nc);
+        an->fallback = nc->announce_rarp_fallback;
         an->rarp_busy = !an->fallback;
         an->guest_busy = an->fallback || nc->info->announce != NULL;
         g_array_set_size(an->history, 0);

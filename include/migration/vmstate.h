@@ -152,9 +152,12 @@ struct VMStateDescription {
 #define VMSTATE_UINT32_ARRAY_V(f, st, v) VMSTATE_ARRAY_(f, st, VMS_UINT32, uint32_t, v)
 
 /* A byte buffer of the member's full size (uint8_t f[N] or any plain struct). */
-#define VMSTATE_BUFFER(f, st)                                                                  \
+#define VMSTATE_BUFFER(f, st) VMSTATE_BUFFER_NAMED(#f, f, st)
+/* The same, named `name` in errors and docs/migration-stream.md: a member renamed in C
+ * keeps the name the stream's documentation and its users know. */
+#define VMSTATE_BUFFER_NAMED(name_, f, st)                                                     \
     {                                                                                          \
-        .name = #f, .type = VMS_BUFFER, .offset = offsetof(st, f),                             \
+        .name = (name_), .type = VMS_BUFFER, .offset = offsetof(st, f),                        \
         .size = sizeof(((st *)0)->f)                                                           \
     }
 #define VMSTATE_BUFFER_V(f, st, v)                                                             \

@@ -18,7 +18,7 @@
  *    clears the bit, answers OK and calls announce_note_guest_ack(): announce.c then
  *    arms the next guest round after the delay, on the virtual clock. No ACK, no next
  *    guest round. If it returns false, the guest rounds end (the RARP rounds go on).
- *  - info->announce_rarp_fallback(nc) true (announce_rarp=fallback): no RARP rounds of
+ *  - nc->announce_rarp_fallback (announce_rarp=fallback): no RARP rounds of
  *    their own; a guest round the guest cannot take goes out as RARP and the next round
  *    follows after the delay on the virtual clock (tern's behaviour before "both").
  *  - A NIC is in at most one announcer: a new request for it takes it over (the newest

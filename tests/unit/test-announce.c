@@ -26,7 +26,6 @@ typedef struct {
     NetClientState *nc;
     Sink *sink;
     bool guest;         /* the hook takes the announce */
-    bool rarp_fallback; /* announce_rarp=fallback */
     GArray *hook_times;
     GArray *addrs; /* NetAnnounceAddr, for announce_addresses; NULL: no callback result */
 } Nic;
@@ -63,11 +62,6 @@ static bool nic_announce(NetClientState *nc)
     return n->guest;
 }
 
-static bool nic_rarp_fallback(NetClientState *nc)
-{
-    return ((Nic *)nc->opaque)->rarp_fallback;
-}
-
 static void nic_addresses(NetClientState *nc, GArray *out)
 {
     Nic *n = nc->opaque;
@@ -84,7 +78,6 @@ static const NetClientInfo nic_hook_info = {
     .type = "hook-nic",
     .receive = nic_receive,
     .announce = nic_announce,
-    .announce_rarp_fallback = nic_rarp_fallback,
     .announce_addresses = nic_addresses,
 };
 
@@ -94,7 +87,7 @@ static Nic *nic_new(const char *name, bool hook, uint8_t last)
     n->hook_times = g_array_new(FALSE, FALSE, sizeof(int64_t));
     n->nc = net_client_new(hook ? &nic_hook_info : &nic_plain_info, name, n);
     uint8_t mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, last};
-    memcpy(n->nc->mac, mac, ETH_ALEN);
+    memcpy(n->nc->cmdline_mac, mac, ETH_ALEN);
     n->sink = g_new0(Sink, 1);
     n->sink->frames = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
     n->sink->times = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -161,7 +154,7 @@ static Nic *guest_nic_new(bool rarp_fallback)
     reset_world();
     Nic *n = nic_new("nic0", true, 0x56);
     n->guest = true;
-    n->rarp_fallback = rarp_fallback;
+    n->nc->announce_rarp_fallback = rarp_fallback; /* announce_rarp=fallback */
     return n;
 }
 
@@ -380,7 +373,7 @@ static void test_guest_paced_by_acks(void)
     g_assert_cmpint(t0, <, ack);
 
     /* The default (announce_rarp=always): RARP rounds besides the guest's. */
-    n->rarp_fallback = false;
+    n->nc->announce_rarp_fallback = false;
     net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 6);
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
