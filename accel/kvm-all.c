@@ -11,8 +11,7 @@
 #include <unistd.h>
 #include "accel/kvm.h"
 #include "error.h"
-#include "hw/accel.h"
-#include "hw/i386/pc.h"
+#include "hw/irq.h"
 #include "hw/memory.h"
 #include "kvm-internal.h"
 #include "migration/ram.h"

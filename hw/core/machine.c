@@ -1,5 +1,6 @@
 /* machine.c: pick and build the board. */
 #include <string.h>
+#include "accel/kvm.h"
 #include "error.h"
 #include "hw/i386/pc.h"
 #include "hw/i386/pc-legacy.h"
@@ -7,6 +8,7 @@
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "qtest.h"
 
 /* What machine_create started building, for machine_destroy. */
 static struct {

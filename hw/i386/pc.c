@@ -3,11 +3,13 @@
  * 4 GiB), the accelerator, the PCI host bridge, the legacy devices, the -device models
  * and, under KVM, the Linux boot loader; in that order (see pc.h).
  */
+#include "accel/kvm.h"
 #include "error.h"
 #include "hw/i386/pc.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "qtest.h"
 
 bool pc_machine_init(TernConfig *c, GError **errp)
 {
