@@ -17,6 +17,7 @@
 #include "hw/char/serial.h"
 #include "hw/irq.h"
 #include "hw/memory.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 enum {

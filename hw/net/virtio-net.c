@@ -10,6 +10,7 @@
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
 #include "main-loop.h"
+#include "migration/savevm.h"
 #include "net/announce.h"
 
 /* The device registry: default MACs and anonymous paths are numbered as QEMU does. */

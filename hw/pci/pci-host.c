@@ -4,6 +4,7 @@
  * moves data through 0xCFC-0xCFF in bytes, words or dwords.
  */
 #include "hw/pci.h"
+#include "migration/savevm.h"
 #include "pci-internal.h"
 
 /* The bridge and its two port ranges: one per machine. */
