@@ -64,10 +64,10 @@ int64_t announce_round_delay_ms(const AnnounceParameters *p, int64_t rounds_done
 /* At start-up (vl.c): subscribe to run-state changes, so that any stop of the VM
  * cancels rounds in flight and an armed arrival announce goes out on the next start. */
 void announce_init(void);
-/* The incoming side, once the stream has loaded: announce every NIC with `*p` (the
- * announce-* migration parameters, read at that moment: `p` must stay valid) on the
- * VM's first run here, now with autostart or at `cont` after -S or from a paused source;
- * at once, before the vCPUs run. */
+/* The incoming side, once the stream has loaded: on the VM's first run here (now with
+ * autostart, or at `cont` after -S or from a paused source) announce every NIC with `*p`,
+ * the announce-* migration parameters, at once, before the vCPUs run. `*p` is read at
+ * that start, so a migrate-set-parameters before `cont` counts: `p` must stay valid. */
 void announce_arm_first_run(const AnnounceParameters *p);
 
 /* Start announcing every NIC (or those named in `interfaces`, NULL = all) with `p`,

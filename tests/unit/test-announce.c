@@ -621,6 +621,37 @@ static void test_runstate_trigger(void)
     nic_free(n);
 }
 
+/* The arrival announce is the incoming side's to arm: a start after inmigrate that was
+ * not armed sends nothing, and an armed one reads the parameters when the VM starts, so
+ * a migrate-set-parameters between the load and `cont` counts. It goes out once. */
+static void test_arm_first_run(void)
+{
+    reset_world();
+    Nic *n = nic_new("nic0", false, 0x57);
+    g_autoptr(GError) err = NULL;
+    runstate_init(RUN_STATE_INMIGRATE);
+    vm_start();
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 0);
+    vm_stop(RUN_STATE_PAUSED);
+
+    runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
+    runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
+    g_autofree char *r = qmp_execute_text(
+        "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"announce-rounds\":1}}");
+    g_assert_cmpstr(r, ==, "{\"return\": {}}");
+    g_assert_true(vm_cont(&err));
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    vm_stop(RUN_STATE_PAUSED);
+    g_assert_true(vm_cont(&err));
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    vm_stop(RUN_STATE_PAUSED);
+    nic_free(n);
+}
+
 static char *qmp(const char *req)
 {
     return qmp_execute_text(req);
@@ -731,6 +762,7 @@ int main(int argc, char **argv)
     g_test_add_func("/announce/interfaces-filter", test_interfaces_filter);
     g_test_add_func("/announce/cancellation", test_cancellation);
     g_test_add_func("/announce/runstate-trigger", test_runstate_trigger);
+    g_test_add_func("/announce/arm-first-run", test_arm_first_run);
     g_test_add_func("/announce/qmp", test_qmp);
     return g_test_run();
 }
