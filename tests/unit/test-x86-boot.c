@@ -80,7 +80,9 @@ static char *make_bzimage(uint16_t version, uint32_t cmdline_size)
 static char *make_file(size_t len, const char *tag)
 {
     char *data = g_malloc(len);
-    memset(data, 0x5a, len);
+    if (len) { /* g_malloc(0) is NULL, which memset may not take */
+        memset(data, 0x5a, len);
+    }
     char *path = g_strdup_printf("%s/tern-%s-%d", g_get_tmp_dir(), tag, getpid());
     g_assert_true(g_file_set_contents(path, data, len, NULL));
     g_free(data);
