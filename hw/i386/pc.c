@@ -5,7 +5,9 @@
  */
 #include "accel/kvm.h"
 #include "error.h"
+#include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/x86-boot.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
