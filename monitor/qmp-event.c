@@ -170,8 +170,7 @@ void qmp_event_emit_shutdown(bool guest, const char *reason)
 /* RESUME and STOP follow the run state: the monitor subscribes to it, so runstate.c
  * knows nothing of QMP. At VM_STATE_PRIO_MONITOR RESUME goes out before anything else
  * starts and STOP once everything has stopped, the order QEMU's events have. */
-static void qmp_event_vm_state_change(void *opaque, bool running, RunState state,
-                                      RunState from)
+static void qmp_event_vm_state_change(void *opaque, bool running, RunState state, RunState from)
 {
     qmp_event_emit(running ? "RESUME" : "STOP", NULL);
 }
@@ -180,7 +179,7 @@ void qmp_event_init(void)
 {
     static VMChangeStateEntry *subscription;
     if (!subscription) {
-        subscription = vm_state_notify_add(qmp_event_vm_state_change, NULL,
-                                           VM_STATE_PRIO_MONITOR);
+        subscription =
+            vm_state_notify_add(qmp_event_vm_state_change, NULL, VM_STATE_PRIO_MONITOR);
     }
 }

@@ -700,7 +700,8 @@ static bool virtio_net_pci_create(const TernOpts *o, GError **errp)
     }
     virtio_reset(&n->vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
-    n->runstate_notifier = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
+    n->runstate_notifier =
+        vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
     g_autofree char *path = pci_device_path(&n->proxy.pci);
     g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
     n->migration_section = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);

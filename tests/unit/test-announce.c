@@ -25,7 +25,7 @@ typedef struct {
 typedef struct {
     NetClientState *nc;
     Sink *sink;
-    bool guest;         /* the hook takes the announce */
+    bool guest; /* the hook takes the announce */
     GArray *hook_times;
     GArray *addrs; /* NetAnnounceAddr, for announce_addresses; NULL: no callback result */
 } Nic;
