@@ -16,10 +16,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "error.h"
-#include "hw/accel.h"
-#include "hw/i386/pc.h"
+#include "hw/irq.h"
 #include "hw/memory.h"
 #include "main-loop.h"
+#include "qtest.h"
 #include "sockaddr.h"
 
 #define QTEST_MAX_GSI 256

@@ -1,12 +1,12 @@
 /*
  * runstate.c: the VM's run state, the one table of allowed transitions, and the
- * notifiers that let devices, the announce logic and the vCPUs react to start/stop.
+ * notifiers that let the layers above (the monitor's events, devices, the announce
+ * logic, the vCPUs) react to start/stop. It calls nothing above it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include "error.h"
 #include "main-loop.h"
-#include "monitor/qmp.h"
 #include "qapi-enum.h"
 #include "runstate.h"
 
@@ -241,7 +241,6 @@ void vm_start(void)
     if (from == RUN_STATE_RUNNING) {
         return;
     }
-    qmp_event_emit("RESUME", NULL);
     runstate_set(RUN_STATE_RUNNING);
     clock_virtual_set_running(true);
     vm_state_notify(true, RUN_STATE_RUNNING, from);
@@ -279,7 +278,6 @@ void vm_stop(RunState state)
     clock_virtual_set_running(false);
     runstate_set(state);
     vm_state_notify(false, state, RUN_STATE_RUNNING);
-    qmp_event_emit("STOP", NULL);
 }
 
 void vm_stop_force_state(RunState state)

@@ -15,6 +15,7 @@
 #include "migration/global-state.h"
 #include "migration/migration.h"
 #include "monitor/qmp.h"
+#include "net/announce.h"
 #include "net/net.h"
 #include "options.h"
 #include "runstate.h"
@@ -66,6 +67,7 @@ static bool vl_start(TernConfig *c, GError **errp)
     if (!qapi_schema_load(errp)) {
         return false;
     }
+    qmp_event_init();
     for (guint i = 0; i < c->qmp->len; i++) {
         if (!qmp_server_add(g_ptr_array_index(c->qmp, i), errp)) {
             g_prefix_error(errp, "-qmp %s: ", (char *)g_ptr_array_index(c->qmp, i));
@@ -83,6 +85,7 @@ static bool vl_start(TernConfig *c, GError **errp)
         return false;
     }
     global_state_register();
+    announce_init();
     runstate_set_autostart(!c->start_paused);
     runstate_init(RUN_STATE_PRELAUNCH);
     if (c->incoming) {

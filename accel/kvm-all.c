@@ -11,8 +11,7 @@
 #include <unistd.h>
 #include "accel/kvm.h"
 #include "error.h"
-#include "hw/accel.h"
-#include "hw/i386/pc.h"
+#include "hw/irq.h"
 #include "hw/memory.h"
 #include "kvm-internal.h"
 #include "migration/ram.h"
@@ -25,7 +24,7 @@
 /* The accelerator instance: one VM per process. */
 static struct {
     KvmState *s;
-    VMChangeStateEntry *vmse;
+    VMChangeStateEntry *runstate_notifier;
 } kvm;
 
 /* An ioctl retried on EINTR (a kick may land in any of them); -errno on failure. */
@@ -553,7 +552,7 @@ bool kvm_accel_init(TernConfig *c, GError **errp)
     }
     accel_set_ops(&kvm_ops);
     ram_dirty_log_register(&kvm_dirty_log_ops, s);
-    kvm.vmse = vm_state_notify_add(kvm_vm_state_change, s, VM_STATE_PRIO_ACCEL);
+    kvm.runstate_notifier = vm_state_notify_add(kvm_vm_state_change, s, VM_STATE_PRIO_ACCEL);
     return true;
 }
 
@@ -563,8 +562,8 @@ void kvm_accel_destroy(void)
     if (!s) {
         return;
     }
-    vm_state_notify_remove(kvm.vmse);
-    kvm.vmse = NULL;
+    vm_state_notify_remove(kvm.runstate_notifier);
+    kvm.runstate_notifier = NULL;
     ram_dirty_log_register(NULL, NULL);
     kvm_cpu_state_destroy(s);
     kvm_vm_state_destroy(s);

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include "error.h"
 #include "kvm-internal.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 #define CPU_CPUID_MAX 256

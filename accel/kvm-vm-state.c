@@ -16,6 +16,7 @@
 #include <string.h>
 #include "error.h"
 #include "kvm-internal.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 typedef struct KvmVmState {

@@ -53,6 +53,7 @@ typedef void VMChangeStateHandler(void *opaque, bool running, RunState state, Ru
 typedef struct VMChangeStateEntry VMChangeStateEntry;
 
 enum {
+    VM_STATE_PRIO_MONITOR = 0,  /* QMP RESUME first on a start, STOP last on a stop */
     VM_STATE_PRIO_DEVICE = 100, /* device models */
     VM_STATE_PRIO_NET = 200,    /* announce: after every device has resumed */
     VM_STATE_PRIO_ACCEL = 300,  /* vCPUs: last to start, first to stop */
@@ -62,15 +63,16 @@ VMChangeStateEntry *vm_state_notify_add(VMChangeStateHandler *cb, void *opaque, 
 void vm_state_notify_remove(VMChangeStateEntry *e);
 
 /*
- * Start the VM from a stopped state: emits RESUME, starts the virtual clock, moves to
- * running and runs the notifiers. A no-op when already running.
+ * Start the VM from a stopped state: moves to running, starts the virtual clock and runs
+ * the notifiers (the monitor's emits RESUME). A no-op when already running.
  */
 void vm_start(void);
 /* QMP `cont`, QEMU's rules: refused when the VM needs a reset (shutdown, internal-error,
  * guest-panicked) or mid-migration (finish-migrate); in inmigrate it only sets autostart. */
 bool vm_cont(GError **errp);
 /* Stop a running VM into `state` (paused, shutdown, ...): vCPUs stop, the virtual clock
- * stops, STOP is emitted. Does nothing when the VM is not running (QEMU's `stop`). */
+ * stops, the monitor's notifier emits STOP. Does nothing when the VM is not running
+ * (QEMU's `stop`). */
 void vm_stop(RunState state);
 /* Like vm_stop, but moves to `state` even when the VM is already stopped (migration's
  * finish-migrate, postmigrate). */

@@ -17,9 +17,10 @@
 #include "migration/savevm.h"
 #include "migration/transport.h"
 #include "monitor/qmp.h"
+#include "net/announce.h"
 #include "runstate.h"
 
-/* The incoming migration: one per process, main thread except where noted. */
+/* The incoming migration's registry: one per process, main thread except where noted. */
 static struct {
     MigrationStatus status;
     bool deferred, started;
@@ -29,17 +30,17 @@ static struct {
     int cancel_fd;
     int confirm_timeout_ms; /* x-verdict-timeout when the stream began */
     GError *error;          /* written by the load thread before it hands over */
-} in = {.cancel_fd = -1, .conn = {.fd = -1}};
+} incoming = {.cancel_fd = -1, .conn = {.fd = -1}};
 
 MigrationStatus migration_incoming_status(void)
 {
-    return in.status;
+    return incoming.status;
 }
 
 static void set_status(MigrationStatus s)
 {
-    if (in.status != s) {
-        in.status = s;
+    if (incoming.status != s) {
+        incoming.status = s;
         migration_emit_status(s);
     }
 }
@@ -60,22 +61,25 @@ static RunState arrival_state(RunState src)
 static gboolean incoming_finish_on_main(gpointer opaque)
 {
     bool ok = GPOINTER_TO_INT(opaque);
-    if (in.thread) {
-        g_thread_join(in.thread);
-        in.thread = NULL;
+    if (incoming.thread) {
+        g_thread_join(incoming.thread);
+        incoming.thread = NULL;
     }
-    transport_listener_free(in.listener);
-    in.listener = NULL;
+    transport_listener_free(incoming.listener);
+    incoming.listener = NULL;
     if (!ok) {
         set_status(MIGRATION_STATUS_FAILED);
         tern_error_report("incoming migration failed: %s",
-                          in.error ? in.error->message : "unknown error");
+                          incoming.error ? incoming.error->message : "unknown error");
         main_loop_quit(1);
         return G_SOURCE_REMOVE;
     }
     set_status(MIGRATION_STATUS_COMPLETED);
+    /* The network must learn where the VM is now: announce its NICs on its first run
+     * here (net/announce.c; docs/architecture.md walks the path to the guest). */
+    announce_arm_first_run(&migrate_params()->announce);
     /* A source that was not running (paused by `stop`, say) hands over a VM that stays
-     * so, as in QEMU; its first run here still counts as the arrival (announce). */
+     * so, as in QEMU; its first run here, at `cont`, is still the arrival. */
     RunState src_state;
     if (global_state_received(&src_state) && src_state != RUN_STATE_RUNNING) {
         runstate_set(arrival_state(src_state));
@@ -89,9 +93,9 @@ static gboolean incoming_finish_on_main(gpointer opaque)
 
 static gpointer load_thread(gpointer opaque)
 {
-    MigFile *f = mig_file_new_fd(in.conn.fd);
-    in.conn.fd = -1;
-    mig_file_set_cancel_fd(f, in.cancel_fd);
+    MigFile *f = mig_file_new_fd(incoming.conn.fd);
+    incoming.conn.fd = -1;
+    mig_file_set_cancel_fd(f, incoming.cancel_fd);
     GError *err = NULL;
     uint32_t flags = 0;
     bool ok = savevm_load_stream(f, &flags, &err);
@@ -106,23 +110,23 @@ static gpointer load_thread(gpointer opaque)
                                   e ? e->message : "stream error");
                 ok = false;
             } else {
-                ok = savevm_get_confirm(f, in.confirm_timeout_ms, &err);
+                ok = savevm_get_confirm(f, incoming.confirm_timeout_ms, &err);
             }
         }
     }
     mig_file_close(f);
-    transport_close(&in.conn, !ok, in.cancel_fd, -1, NULL);
-    in.error = err;
+    transport_close(&incoming.conn, !ok, incoming.cancel_fd, -1, NULL);
+    incoming.error = err;
     g_idle_add(incoming_finish_on_main, GINT_TO_POINTER(ok));
     return NULL;
 }
 
 static void on_connection(MigConn *conn, void *opaque)
 {
-    in.conn = *conn;
-    in.confirm_timeout_ms = (int)migrate_params()->verdict_timeout;
+    incoming.conn = *conn;
+    incoming.confirm_timeout_ms = (int)migrate_params()->verdict_timeout;
     set_status(MIGRATION_STATUS_ACTIVE);
-    in.thread = g_thread_new("migration-in", load_thread, NULL);
+    incoming.thread = g_thread_new("migration-in", load_thread, NULL);
 }
 
 static bool incoming_start(const char *uri, GError **errp)
@@ -130,19 +134,19 @@ static bool incoming_start(const char *uri, GError **errp)
     if (!transport_check_uri(uri, true, errp)) {
         return false;
     }
-    in.cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (in.cancel_fd < 0) {
+    incoming.cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (incoming.cancel_fd < 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "eventfd: %s", g_strerror(errno));
         return false;
     }
-    in.listener = transport_listen(uri, on_connection, NULL, errp);
-    if (!in.listener) {
+    incoming.listener = transport_listen(uri, on_connection, NULL, errp);
+    if (!incoming.listener) {
         /* migrate-incoming may be tried again with another URI. */
-        close(in.cancel_fd);
-        in.cancel_fd = -1;
+        close(incoming.cancel_fd);
+        incoming.cancel_fd = -1;
         return false;
     }
-    in.started = true;
+    incoming.started = true;
     set_status(MIGRATION_STATUS_SETUP);
     return true;
 }
@@ -151,7 +155,7 @@ bool migration_incoming_setup(const char *uri, GError **errp)
 {
     runstate_init(RUN_STATE_INMIGRATE);
     if (strcmp(uri, "defer") == 0) {
-        in.deferred = true;
+        incoming.deferred = true;
         return true;
     }
     if (!incoming_start(uri, errp)) {
@@ -163,9 +167,9 @@ bool migration_incoming_setup(const char *uri, GError **errp)
 
 static JsonNode *qmp_migrate_incoming(JsonObject *args, QmpContext *ctx, GError **errp)
 {
-    if (!in.deferred) {
+    if (!incoming.deferred) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "For use with '-incoming defer'");
-    } else if (in.started) {
+    } else if (incoming.started) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "The incoming migration has already been started");
     } else if (!runstate_check(RUN_STATE_INMIGRATE)) {
@@ -181,24 +185,24 @@ QMP_COMMAND("migrate-incoming", qmp_migrate_incoming)
 
 void migration_incoming_shutdown(void)
 {
-    if (in.thread) {
+    if (incoming.thread) {
         uint64_t one = 1;
-        if (write(in.cancel_fd, &one, sizeof(one)) < 0) {
+        if (write(incoming.cancel_fd, &one, sizeof(one)) < 0) {
             g_warning("incoming migration: eventfd: %s", g_strerror(errno));
         }
         bool held = bql_locked();
         if (held) {
             bql_unlock();
         }
-        g_thread_join(in.thread);
-        in.thread = NULL;
+        g_thread_join(incoming.thread);
+        incoming.thread = NULL;
         if (held) {
             bql_lock();
         }
     }
-    transport_listener_free(in.listener);
-    in.listener = NULL;
-    g_clear_error(&in.error);
+    transport_listener_free(incoming.listener);
+    incoming.listener = NULL;
+    g_clear_error(&incoming.error);
 }
 
 void migration_shutdown(void)

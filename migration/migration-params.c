@@ -101,11 +101,6 @@ const MigrationParams *migrate_params(void)
     return params_current();
 }
 
-AnnounceParameters *migrate_announce_params(void)
-{
-    return &params_current()->announce;
-}
-
 static void *field(MigrationParams *p, const MigrationParamDesc *d)
 {
     return (char *)p + d->offset;

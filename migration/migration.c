@@ -14,15 +14,17 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "error.h"
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "main-loop.h"
 #include "migration/migration-params.h"
 #include "migration/migration.h"
 #include "migration/ram.h"
 #include "migration/savevm.h"
 #include "migration/transport.h"
+#include "monitor/fds.h"
 #include "monitor/qmp.h"
 #include "migration/global-state.h"
+#include "net/announce.h"
 #include "qapi-enum.h"
 #include "runstate.h"
 
@@ -60,22 +62,6 @@ static struct {
     uint64_t downtime_limit_ms, max_bandwidth;
     int verdict_timeout_ms;
 } ms = {.cancel_fd = -1, .given_fd = -1};
-
-/* The migration-start notifiers: a registry filled at start-up (constructors). */
-#define START_NOTIFIERS_MAX 8
-static struct {
-    MigrationStartNotify *fn;
-    void *opaque;
-} start_notifiers[START_NOTIFIERS_MAX];
-static unsigned n_start_notifiers;
-
-void migration_start_notifier_add(MigrationStartNotify *fn, void *opaque)
-{
-    g_assert(n_start_notifiers < START_NOTIFIERS_MAX);
-    start_notifiers[n_start_notifiers].fn = fn;
-    start_notifiers[n_start_notifiers].opaque = opaque;
-    n_start_notifiers++;
-}
 
 static int64_t now_ms(void)
 {
@@ -504,7 +490,7 @@ static bool migrate_start(const char *uri, QmpContext *ctx, GError **errp)
         return false;
     }
     int fd = -1;
-    if (g_str_has_prefix(uri, "fd:") && (fd = transport_take_named_fd(uri + 3, errp)) < 0) {
+    if (g_str_has_prefix(uri, "fd:") && (fd = monitor_fd_take(uri + 3, errp)) < 0) {
         return false;
     }
     int cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -530,9 +516,10 @@ static bool migrate_start(const char *uri, QmpContext *ctx, GError **errp)
     read_params();
     ms.expected_downtime = ms.downtime_limit_ms;
     set_status(MIGRATION_STATUS_SETUP);
-    for (unsigned i = 0; i < n_start_notifiers; i++) {
-        start_notifiers[i].fn(start_notifiers[i].opaque);
-    }
+    /* The VM is about to live elsewhere: announce rounds in flight end here, also for a
+     * VM already paused (which the stop into finish-migrate does not notify: its rounds
+     * would otherwise resume on this host at the next `cont`). */
+    announce_cancel_all();
     ms.thread = g_thread_new("migration", migration_thread, NULL);
     return true;
 }

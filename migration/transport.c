@@ -1,6 +1,6 @@
 /*
- * transport.c: the migration URIs (tcp, unix, fd, exec), outgoing and incoming, and the
- * named descriptors of QMP getfd/closefd that fd: refers to.
+ * transport.c: the migration URIs (tcp, unix, fd, exec), outgoing and incoming; fd:NAME
+ * takes a descriptor passed with QMP getfd (monitor/qmp-fds.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "inherited-fds.h"
 #include "main-loop.h"
 #include "migration/transport.h"
+#include "monitor/fds.h"
 #include "monitor/qmp.h"
 #include "sandbox.h"
 #include "sockaddr.h"
@@ -63,63 +64,6 @@ static bool uri_parse(const char *uri, Uri *u, GError **errp)
     return tern_error_fail(errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
 }
 
-/* ---- named descriptors (QMP getfd / closefd) --------------------------------------- */
-
-/* The registry of named descriptors: name -> fd, main thread only. */
-static GHashTable *named_fds;
-
-static GHashTable *named_fds_table(void)
-{
-    if (!named_fds) {
-        named_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    }
-    return named_fds;
-}
-
-int transport_take_named_fd(const char *name, GError **errp)
-{
-    gpointer fd;
-    if (!g_hash_table_lookup_extended(named_fds_table(), name, NULL, &fd)) {
-        tern_error_fail(errp, "File descriptor named '%s' not found", name);
-        return -1;
-    }
-    g_hash_table_remove(named_fds_table(), name);
-    return GPOINTER_TO_INT(fd);
-}
-
-static JsonNode *qmp_getfd(JsonObject *args, QmpContext *ctx, GError **errp)
-{
-    const char *name = json_object_get_string_member(args, "fdname");
-    int fd = qmp_context_take_fd(ctx);
-    if (fd < 0) {
-        tern_error_fail(errp, "No file descriptor supplied via SCM_RIGHTS");
-        return NULL;
-    }
-    if (g_ascii_isdigit(name[0])) {
-        close(fd);
-        tern_error_fail(errp, "Parameter 'fdname' expects a name not starting with a digit");
-        return NULL;
-    }
-    gpointer old;
-    if (g_hash_table_lookup_extended(named_fds_table(), name, NULL, &old)) {
-        close(GPOINTER_TO_INT(old));
-    }
-    g_hash_table_insert(named_fds_table(), g_strdup(name), GINT_TO_POINTER(fd));
-    return NULL;
-}
-
-static JsonNode *qmp_closefd(JsonObject *args, QmpContext *ctx, GError **errp)
-{
-    int fd = transport_take_named_fd(json_object_get_string_member(args, "fdname"), errp);
-    if (fd >= 0) {
-        close(fd);
-    }
-    return NULL;
-}
-
-QMP_COMMAND("getfd", qmp_getfd)
-QMP_COMMAND("closefd", qmp_closefd)
-
 bool transport_check_uri(const char *uri, bool incoming, GError **errp)
 {
     Uri u;
@@ -128,7 +72,7 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp)
     }
     bool ok = true;
     if (u.kind == URI_FD && !(incoming && g_ascii_isdigit(u.path[0])) &&
-        !g_hash_table_contains(named_fds_table(), u.path)) {
+        !monitor_fd_exists(u.path)) {
         ok = tern_error_fail(errp, "File descriptor named '%s' not found", u.path);
     }
     /* The filter would kill tern at the fork: say so instead (QEMU just dies). */
@@ -444,7 +388,7 @@ TransportListener *transport_listen(const char *uri, TransportAcceptFn *cb, void
                 g_prefix_error(errp, "fd:%s: ", u.path);
             }
         } else {
-            fd = transport_take_named_fd(u.path, errp);
+            fd = monitor_fd_take(u.path, errp);
         }
         if (fd >= 0) {
             l->pending = (MigConn){.fd = fd, .bidirectional = transport_is_socket(fd)};

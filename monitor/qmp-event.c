@@ -9,6 +9,7 @@
 #include "main-loop.h"
 #include "monitor/qapi-schema.h"
 #include "qmp-internal.h"
+#include "runstate.h"
 
 typedef struct {
     guint id;
@@ -164,4 +165,21 @@ void qmp_event_emit_shutdown(bool guest, const char *reason)
     json_object_set_boolean_member(data, "guest", guest);
     json_object_set_string_member(data, "reason", reason);
     qmp_event_emit("SHUTDOWN", data);
+}
+
+/* RESUME and STOP follow the run state: the monitor subscribes to it, so runstate.c
+ * knows nothing of QMP. At VM_STATE_PRIO_MONITOR RESUME goes out before anything else
+ * starts and STOP once everything has stopped, the order QEMU's events have. */
+static void qmp_event_vm_state_change(void *opaque, bool running, RunState state, RunState from)
+{
+    qmp_event_emit(running ? "RESUME" : "STOP", NULL);
+}
+
+void qmp_event_init(void)
+{
+    static VMChangeStateEntry *subscription;
+    if (!subscription) {
+        subscription =
+            vm_state_notify_add(qmp_event_vm_state_change, NULL, VM_STATE_PRIO_MONITOR);
+    }
 }

@@ -13,7 +13,6 @@
 #include <string.h>
 #include "error.h"
 #include "main-loop.h"
-#include "migration/migration.h"
 #include "monitor/qmp.h"
 #include "net/announce.h"
 #include "runstate.h"
@@ -54,6 +53,11 @@ struct AnnounceNic {
 /* The announcer registry: one per process, touched with the big lock held. */
 static struct {
     GPtrArray *announcers; /* Announcer * */
+    VMChangeStateEntry *vm_state; /* announce_init's subscription */
+    /* The arrival announce's parameters, from the incoming side; read when the VM
+     * starts, so a migrate-set-parameters before `cont` still counts (as in QEMU). */
+    const AnnounceParameters *first_run;
+    bool first_run_armed;
 } ann;
 
 void announce_parameters_default(AnnounceParameters *p)
@@ -155,7 +159,7 @@ static GArray *nic_addresses(NetClientState *nc)
     }
     if (raw->len == 0) {
         NetAnnounceAddr a = {.vlan = 0};
-        memcpy(a.mac, nc->mac, ETH_ALEN);
+        memcpy(a.mac, nc->cmdline_mac, ETH_ALEN);
         g_array_append_val(raw, a);
     }
     GArray *out = g_array_new(FALSE, FALSE, sizeof(NetAnnounceAddr));
@@ -399,7 +403,7 @@ void net_announce(const AnnounceParameters *p, const char *const *interfaces, co
         an->owner = a;
         an->rounds = p->rounds;
         an->rounds_done = an->rarp_rounds_done = 0;
-        an->fallback = nc->info->announce_rarp_fallback && nc->info->announce_rarp_fallback(nc);
+        an->fallback = nc->announce_rarp_fallback;
         an->rarp_busy = !an->fallback;
         an->guest_busy = an->fallback || nc->info->announce != NULL;
         g_array_set_size(an->history, 0);
@@ -498,11 +502,12 @@ void announce_nic_stats(NetClientState *nic, AnnounceNicStats *out)
 }
 
 /*
- * The migration announce: the first run after an incoming migration (autostart, `cont`
- * from prelaunch-migrate, or `cont` of a VM that came from a paused source), and no
- * other start. Any stop ends rounds in flight: a
- * paused guest cannot answer, and a VM that stops for an outgoing migration is about to
- * live elsewhere.
+ * The arrival announce: the incoming side arms it once the stream has loaded
+ * (announce_arm_first_run), and it goes out on the VM's next start here: autostart,
+ * `cont` from prelaunch-migrate, or `cont` of a VM that came from a paused source. A VM
+ * that moved on before it ever ran here (postmigrate) has not arrived: runstate says so.
+ * Any stop ends rounds in flight: a paused guest cannot answer, and a VM that stops for
+ * an outgoing migration is about to live elsewhere.
  */
 static void announce_vm_state_change(void *opaque, bool running, RunState state, RunState from)
 {
@@ -510,21 +515,24 @@ static void announce_vm_state_change(void *opaque, bool running, RunState state,
         announce_cancel_all();
         return;
     }
-    if (runstate_arrived_by_migration()) {
-        /* At once, before the vCPUs run: the first frames leave from here. */
-        net_announce(migrate_announce_params(), NULL, NULL, TERN_CLOCK_VIRTUAL);
+    if (ann.first_run_armed) {
+        ann.first_run_armed = false;
+        if (runstate_arrived_by_migration()) {
+            /* At once, before the vCPUs run: the first frames leave from here. */
+            net_announce(ann.first_run, NULL, NULL, TERN_CLOCK_VIRTUAL);
+        }
     }
 }
 
-/* A new outgoing migration: the VM is about to live elsewhere, even one already paused
- * (which the stop into finish-migrate does not notify). */
-static void announce_migration_started(void *opaque)
+void announce_arm_first_run(const AnnounceParameters *p)
 {
-    announce_cancel_all();
+    ann.first_run = p;
+    ann.first_run_armed = true;
 }
 
-static void __attribute__((constructor)) announce_register(void)
+void announce_init(void)
 {
-    vm_state_notify_add(announce_vm_state_change, NULL, VM_STATE_PRIO_NET);
-    migration_start_notifier_add(announce_migration_started, NULL);
+    if (!ann.vm_state) {
+        ann.vm_state = vm_state_notify_add(announce_vm_state_change, NULL, VM_STATE_PRIO_NET);
+    }
 }

@@ -65,7 +65,7 @@ static JsonObject *announce_info(NetClientState *nc)
     AnnounceNicStats st;
     announce_nic_stats(nc, &st);
     JsonObject *o = json_object_new();
-    g_autofree char *mac = net_format_mac(nc->mac);
+    g_autofree char *mac = net_format_mac(nc->cmdline_mac);
     json_object_set_string_member(o, "name", nc->name ? nc->name : "");
     json_object_set_string_member(o, "mac", mac);
     json_object_set_boolean_member(o, "active", st.active);

@@ -1,7 +1,7 @@
 /* net-registry.c: the registry of -netdev backend types, and creating backends by it. */
 #include <fcntl.h>
 #include "error.h"
-#include "migration/transport.h"
+#include "monitor/fds.h"
 #include "inherited-fds.h"
 #include "net/net.h"
 
@@ -87,7 +87,7 @@ int netdev_fd_get(const TernOpts *o, const char *fdstr, bool *owned, GError **er
     }
     /* A name: a descriptor passed with QMP getfd (libvirt hands tap devices over so). */
     GError *err = NULL;
-    int fd = transport_take_named_fd(fdstr, &err);
+    int fd = monitor_fd_take(fdstr, &err);
     if (fd < 0) {
         netdev_error(errp, o, "%s", err->message);
         g_error_free(err);

@@ -14,9 +14,10 @@
  */
 #include <string.h>
 #include "error.h"
-#include "hw/accel.h"
 #include "hw/char/serial.h"
+#include "hw/irq.h"
 #include "hw/memory.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 enum {

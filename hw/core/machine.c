@@ -1,5 +1,6 @@
 /* machine.c: pick and build the board. */
 #include <string.h>
+#include "accel/kvm.h"
 #include "error.h"
 #include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/pc.h"
@@ -8,6 +9,7 @@
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "qtest.h"
 
 /* What machine_create started building, for machine_destroy. */
 static struct {

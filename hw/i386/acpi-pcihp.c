@@ -8,12 +8,13 @@
  * Every guest write is a request to check: a bus other than 0, an empty bitmap, an empty
  * slot or one whose device cannot be unplugged (the host bridge) does nothing.
  */
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 struct AcpiPciHp {

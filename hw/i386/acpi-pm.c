@@ -16,6 +16,7 @@
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "main-loop.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 #define PM_TIMER_HZ 3579545ULL

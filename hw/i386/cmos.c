@@ -14,6 +14,7 @@
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "error.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 enum {

@@ -3,12 +3,16 @@
  * 4 GiB), the accelerator, the PCI host bridge, the legacy devices, fw_cfg, the -device
  * models and, under KVM, the Linux boot loader; in that order (see pc.h).
  */
+#include "accel/kvm.h"
 #include "error.h"
+#include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/x86-boot.h"
 #include "hw/memory.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "qtest.h"
 
 #define E820_RAM 1
 #define E820_ENTRY_SIZE 20 /* le64 address, le64 length, le32 type */

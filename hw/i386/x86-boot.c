@@ -14,6 +14,7 @@
 #include "accel/kvm.h"
 #include "error.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/x86-boot.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 

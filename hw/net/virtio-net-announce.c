@@ -97,12 +97,6 @@ void virtio_net_announce_reset(VirtIONet *n, bool driver_was_ok)
     }
 }
 
-bool virtio_net_announce_rarp_fallback(NetClientState *nc)
-{
-    VirtIONet *n = nc->opaque;
-    return n->announce_rarp_fallback;
-}
-
 /* ---- what the guest uses, for the fallback ------------------------------------------ */
 
 static bool learned_match(const VirtIONetLearned *l, const uint8_t *mac, uint16_t vlan)
@@ -175,10 +169,10 @@ void virtio_net_announce_addresses(NetClientState *nc, GArray *out)
 {
     VirtIONet *n = nc->opaque;
     if (!n->announce_learned) {
-        add_addr(out, n->conf_mac, 0); /* QEMU's behaviour: the command-line MAC only */
+        add_addr(out, n->cmdline_mac, 0); /* QEMU's behaviour: the command-line MAC only */
         return;
     }
-    add_addr(out, n->mac, 0);
+    add_addr(out, n->guest_mac, 0);
     for (unsigned i = 0; i < n->mac_table.first_multi; i++) {
         add_addr(out, n->mac_table.macs + i * ETH_ALEN, 0);
     }
@@ -186,7 +180,7 @@ void virtio_net_announce_addresses(NetClientState *nc, GArray *out)
         /* VID 0 is priority tagging (covered untagged), 4095 is reserved. */
         for (unsigned vid = 1; vid < VIRTIO_NET_MAX_VLAN - 1; vid++) {
             if (n->vlans[vid >> 5] & (1u << (vid & 31))) {
-                add_addr(out, n->mac, vid);
+                add_addr(out, n->guest_mac, vid);
             }
         }
     }

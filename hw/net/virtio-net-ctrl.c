@@ -110,7 +110,7 @@ static uint8_t ctrl_mac(VirtIONet *n, uint8_t cmd, const uint8_t *d, size_t len)
         if (!has(n, VIRTIO_NET_F_CTRL_MAC_ADDR) || len != ETH_ALEN) {
             return VIRTIO_NET_ERR;
         }
-        memcpy(n->mac, d, ETH_ALEN);
+        memcpy(n->guest_mac, d, ETH_ALEN);
         n->vdev.config_generation++; /* the mac field of config space changed */
         virtio_net_rxfilter_notify(n);
         return VIRTIO_NET_OK;
@@ -214,7 +214,7 @@ static bool mac_in_table(const VirtIONet *n, const uint8_t *mac, unsigned from, 
 bool virtio_net_filter_names(const VirtIONet *n, const uint8_t *mac, uint16_t vlan)
 {
     return (vlan == 0 || vlan_allowed(n, vlan)) &&
-           (memcmp(mac, n->mac, ETH_ALEN) == 0 ||
+           (memcmp(mac, n->guest_mac, ETH_ALEN) == 0 ||
             mac_in_table(n, mac, 0, n->mac_table.first_multi));
 }
 
@@ -246,7 +246,7 @@ bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t 
     if (n->nouni) {
         return false;
     }
-    return n->alluni || t->uni_overflow || memcmp(frame, n->mac, ETH_ALEN) == 0 ||
+    return n->alluni || t->uni_overflow || memcmp(frame, n->guest_mac, ETH_ALEN) == 0 ||
            mac_in_table(n, frame, 0, t->first_multi);
 }
 
@@ -270,7 +270,7 @@ static JsonArray *mac_list(const VirtIONet *n, unsigned from, unsigned to)
 static JsonObject *rx_filter_info(VirtIONet *n)
 {
     JsonObject *o = json_object_new();
-    g_autofree char *main_mac = net_format_mac(n->mac);
+    g_autofree char *main_mac = net_format_mac(n->guest_mac);
     json_object_set_string_member(o, "name", n->name);
     json_object_set_boolean_member(o, "promiscuous", n->promisc);
     json_object_set_string_member(o, "multicast", rx_state(n->nomulti, n->allmulti));

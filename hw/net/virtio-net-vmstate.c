@@ -168,7 +168,7 @@ const VMStateDescription vmstate_virtio_net = {
             VMSTATE_UINT16_EQUAL(max_queue_pairs, VirtIONet),
             VMSTATE_VIRTIO_DEVICE(vdev, VirtIONet),
             VMSTATE_VIRTIO_PCI(proxy, VirtIONet),
-            VMSTATE_BUFFER(mac, VirtIONet),
+            VMSTATE_BUFFER_NAMED("mac", guest_mac, VirtIONet),
             VMSTATE_UINT16(status, VirtIONet),
             VMSTATE_BOOL(promisc, VirtIONet),
             VMSTATE_BOOL(allmulti, VirtIONet),

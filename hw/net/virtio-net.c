@@ -10,6 +10,7 @@
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
 #include "main-loop.h"
+#include "migration/savevm.h"
 #include "monitor/qmp.h"
 #include "net/announce.h"
 
@@ -31,7 +32,7 @@ VirtIONet *virtio_net_from_nc(NetClientState *nc)
 static void virtio_net_get_config(VirtIODevice *vdev, uint8_t *config)
 {
     VirtIONet *n = virtio_net_of(vdev);
-    memcpy(config + VIRTIO_NET_CONFIG_MAC, n->mac, ETH_ALEN);
+    memcpy(config + VIRTIO_NET_CONFIG_MAC, n->guest_mac, ETH_ALEN);
     config[VIRTIO_NET_CONFIG_STATUS] = n->status & 0xff;
     config[VIRTIO_NET_CONFIG_STATUS + 1] = n->status >> 8;
     config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS] = n->max_queue_pairs & 0xff;
@@ -131,7 +132,7 @@ static void virtio_net_reset(VirtIODevice *vdev)
     bool driver_was_ok = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
     virtio_net_announce_reset(n, driver_was_ok);
     virtio_net_rx_filter_reset(n);
-    memcpy(n->mac, n->conf_mac, ETH_ALEN);
+    memcpy(n->guest_mac, n->cmdline_mac, ETH_ALEN);
     virtio_net_apply_features(n, 0);
     n->learned_count = n->learned_last = 0;
     virtio_net_tx_reset(n);
@@ -387,7 +388,6 @@ static const NetClientInfo virtio_net_info = {
     .can_receive = virtio_net_can_receive,
     .announce = virtio_net_announce,
     .announce_addresses = virtio_net_announce_addresses,
-    .announce_rarp_fallback = virtio_net_announce_rarp_fallback,
     .link_status_changed = virtio_net_link_status_changed,
     .send_ready = virtio_net_send_ready,
 };
@@ -679,8 +679,7 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
         memcpy(c.mac, base, ETH_ALEN);
         c.mac[5] += vnet_registry.default_macs++;
     }
-    memcpy(n->conf_mac, c.mac, ETH_ALEN);
-    n->announce_rarp_fallback = c.rarp_fallback;
+    memcpy(n->cmdline_mac, c.mac, ETH_ALEN);
     n->announce_learned = c.learned;
     n->announce_ageing = c.ageing;
     n->max_queue_pairs = 1;
@@ -694,7 +693,8 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
         n->ctrl_vq = virtio_add_queue(&n->vdev, 64, virtio_net_handle_ctrl);
     }
     n->nc = net_client_new(&virtio_net_info, n->name, n);
-    memcpy(n->nc->mac, c.mac, ETH_ALEN);
+    memcpy(n->nc->cmdline_mac, c.mac, ETH_ALEN);
+    n->nc->announce_rarp_fallback = c.rarp_fallback;
     n->rxfilter_notify_enabled = true;
     if (c.backend && !net_client_connect(n->nc, c.backend, errp)) {
         g_prefix_error(errp, "-device virtio-net-pci: ");
@@ -714,10 +714,11 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
     }
     virtio_reset(&n->vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
-    n->vmstate = vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
+    n->runstate_notifier =
+        vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
     g_autofree char *path = pci_device_path(&n->proxy.pci);
     g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
-    n->vmse = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
+    n->migration_section = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
     ds->pci = &n->proxy.pci;
     ds->opaque = n;
     return true;
@@ -728,8 +729,8 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
 static void virtio_net_pci_destroy(DeviceState *ds)
 {
     VirtIONet *n = ds->opaque;
-    vmstate_unregister(n->vmse);
-    vm_state_notify_remove(n->vmstate);
+    vmstate_unregister(n->migration_section);
+    vm_state_notify_remove(n->runstate_notifier);
     virtio_net_tx_reset(n); /* no transmit run may follow the unplug */
     virtio_pci_unrealize(&n->proxy);
     msix_uninit(&n->proxy.pci);

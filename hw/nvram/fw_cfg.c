@@ -6,6 +6,7 @@
 #include "error.h"
 #include "hw/memory.h"
 #include "hw/nvram/fw_cfg.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 
 #define FW_CFG_ENTRY_MASK 0x3fff /* without the arch-local and write-channel bits */

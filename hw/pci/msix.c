@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "error.h"
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "main-loop.h"
 #include "pci-internal.h"
 

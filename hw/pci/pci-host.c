@@ -14,6 +14,7 @@
 #include <string.h>
 #include "hw/memory.h"
 #include "hw/pci.h"
+#include "migration/savevm.h"
 #include "pci-internal.h"
 
 #define I440FX_PAM 0x59

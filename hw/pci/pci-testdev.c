@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hw/pci.h"
 #include "hw/qdev.h"
+#include "migration/savevm.h"
 
 #define TESTDEV_SCRATCH 0x00    /* rw */
 #define TESTDEV_MAGIC 0x04      /* ro: "TEST" */

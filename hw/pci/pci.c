@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "pci-internal.h"
 
 #define PCI_DEVFN_MAX 256

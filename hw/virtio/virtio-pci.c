@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "error.h"
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "hw/virtio-pci.h"
 #include "main-loop.h"
 

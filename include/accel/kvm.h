@@ -1,6 +1,6 @@
 /*
- * kvm.h: what the KVM accelerator offers the x86 board beyond pc.h's kvm_accel_init():
- * the boot vCPU's entry state and a few facts about the VM.
+ * kvm.h: the KVM accelerator (accel/): starting and ending it, the boot vCPU's entry
+ * state and a few facts about the VM.
  */
 #ifndef TERN_ACCEL_KVM_H
 #define TERN_ACCEL_KVM_H
@@ -8,6 +8,12 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "options.h"
+
+/* accel/kvm-all.c: the VM, in-kernel irqchip and PIT, RAM slots, vCPU threads (which
+ * run only while the VM runs), and the AccelOps for interrupts and ioeventfd. */
+bool kvm_accel_init(TernConfig *c, GError **errp);
+void kvm_accel_destroy(void);
 
 /*
  * Entry state of the boot vCPU for the Linux 32-bit boot protocol: protected mode, paging

@@ -145,16 +145,16 @@ typedef struct VirtIONet {
     char *name;     /* the NIC's name: the device id, or virtio-net-pci.N */
     char *dev_id;   /* the device id, NULL when none was given */
     char *qom_path; /* QEMU's canonical path of the virtio backend, for events */
-    uint8_t conf_mac[ETH_ALEN];
-    uint8_t mac[ETH_ALEN]; /* current: the driver may change it (MAC_ADDR_SET) */
+    uint8_t cmdline_mac[ETH_ALEN]; /* -device mac=: what a reset restores */
+    uint8_t guest_mac[ETH_ALEN];   /* in config space: the driver may set it (MAC_ADDR_SET) */
     uint16_t status;
     uint16_t max_queue_pairs; /* 1: tern has no multiqueue */
     VirtQueue *rx_vq, *tx_vq, *ctrl_vq;
     bool mergeable_rx;
     bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
     VirtIONetTx tx;
-    VMChangeStateEntry *vmstate;
-    VMStateEntry *vmse; /* the migration section "0000:00:SS.0/virtio-net" */
+    VMChangeStateEntry *runstate_notifier;
+    VMStateEntry *migration_section; /* "0000:00:SS.0/virtio-net" */
 
     /* Receive filter, programmed through the control queue. */
     bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
@@ -163,7 +163,6 @@ typedef struct VirtIONet {
     bool rxfilter_notify_enabled; /* NIC_RX_FILTER_CHANGED is armed */
 
     /* Announce. */
-    bool announce_rarp_fallback; /* announce_rarp=fallback (default: always) */
     bool announce_learned;       /* announce_learned=on */
     bool announce_deferred;      /* asked before DRIVER_OK: ask at DRIVER_OK */
     /* S_ANNOUNCE arrived set in the migration stream: the guest was asked on the source
@@ -222,7 +221,6 @@ extern const VMStateDescription vmstate_virtio_net;
 /* virtio-net-announce.c */
 bool virtio_net_announce(NetClientState *nc);
 void virtio_net_announce_addresses(NetClientState *nc, GArray *out);
-bool virtio_net_announce_rarp_fallback(NetClientState *nc);
 /* ANNOUNCE class command: clears the bit before the caller marks the buffer used. */
 uint8_t virtio_net_announce_ack(VirtIONet *n, uint8_t cmd, size_t len);
 /* The driver just set DRIVER_OK: a deferred request goes to the guest now. */

@@ -46,16 +46,6 @@ void migration_shutdown(void);
 /* An outgoing migration is between setup and its end (for devices that must refuse
  * changes meanwhile, and for the announce logic). */
 bool migration_is_active(void);
-/*
- * Called on the main thread, big lock held, when QMP `migrate` has accepted an outgoing
- * migration, before its thread starts: what belongs to where the VM runs now ends here
- * (net/announce.c cancels announce rounds in flight: a VM that is already paused gets no
- * stop notification on its way to finish-migrate, and its rounds would otherwise resume
- * on the old host at the next `cont`). Register at start-up.
- */
-typedef void MigrationStartNotify(void *opaque);
-void migration_start_notifier_add(MigrationStartNotify *fn, void *opaque);
-
 /* The `events` capability (MIGRATION and MIGRATION_PASS events). */
 bool migrate_events_enabled(void);
 

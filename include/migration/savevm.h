@@ -10,6 +10,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "migration/mig-file.h"
+#include "migration/vmstate.h"
+
+/*
+ * Registered instances: savevm.c saves each one as a section named `idstr` (NULL: the
+ * description's name) with `instance_id`. VMSTATE_INSTANCE_ID_ANY picks the next free id
+ * for that name. A device that goes away unregisters.
+ */
+#define VMSTATE_INSTANCE_ID_ANY UINT32_MAX
+VMStateEntry *vmstate_register_named(const char *idstr, uint32_t instance_id,
+                                     const VMStateDescription *vmsd, void *opaque);
+VMStateEntry *vmstate_register(uint32_t instance_id, const VMStateDescription *vmsd,
+                               void *opaque);
+void vmstate_unregister(VMStateEntry *e);
 
 #define MIG_STREAM_MAGIC 0x54524e4du /* "TRNM" */
 #define MIG_STREAM_VERSION 1

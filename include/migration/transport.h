@@ -5,7 +5,7 @@
  *   fd:NAME         (outgoing: a descriptor passed earlier with QMP getfd;
  *                    incoming: a descriptor number tern inherited, or a getfd name)
  *   exec:CMD        (sh -c CMD; outgoing writes to its stdin, incoming reads its stdout)
- * Also the named descriptors of QMP `getfd` / `closefd`.
+ * (The named descriptors of QMP `getfd` / `closefd` live in monitor/qmp-fds.c.)
  */
 #ifndef TERN_MIGRATION_TRANSPORT_H
 #define TERN_MIGRATION_TRANSPORT_H
@@ -30,8 +30,7 @@ bool transport_check_uri(const char *uri, bool incoming, GError **errp);
  * connect on the migration thread, giving up when cancel_fd becomes readable.
  */
 bool transport_connect(const char *uri, int cancel_fd, MigConn *out, GError **errp);
-/* fd:NAME: take the named descriptor (main thread, at `migrate`); -1 with errp if none. */
-int transport_take_named_fd(const char *name, GError **errp);
+
 /*
  * Close the stream; for exec, reap the child. With `kill` it is told to end (SIGTERM,
  * then SIGKILL if it is still there a second later). Otherwise it may finish on its

@@ -14,7 +14,7 @@
  *         .name = "serial", .version_id = 2, .minimum_version_id = 1,
  *         .fields = serial_fields, .post_load = serial_post_load,
  *     };
- *     vmstate_register(0, &vmstate_serial, s);
+ *     vmstate_register(0, &vmstate_serial, s);            // migration/savevm.h
  *
  * The wire encoding of each field type is in docs/migration-stream.md.
  */
@@ -152,9 +152,12 @@ struct VMStateDescription {
 #define VMSTATE_UINT32_ARRAY_V(f, st, v) VMSTATE_ARRAY_(f, st, VMS_UINT32, uint32_t, v)
 
 /* A byte buffer of the member's full size (uint8_t f[N] or any plain struct). */
-#define VMSTATE_BUFFER(f, st)                                                                  \
+#define VMSTATE_BUFFER(f, st) VMSTATE_BUFFER_NAMED(#f, f, st)
+/* The same, named `name` in errors and docs/migration-stream.md: a member renamed in C
+ * keeps the name the stream's documentation and its users know. */
+#define VMSTATE_BUFFER_NAMED(name_, f, st)                                                     \
     {                                                                                          \
-        .name = #f, .type = VMS_BUFFER, .offset = offsetof(st, f),                             \
+        .name = (name_), .type = VMS_BUFFER, .offset = offsetof(st, f),                        \
         .size = sizeof(((st *)0)->f)                                                           \
     }
 #define VMSTATE_BUFFER_V(f, st, v)                                                             \
@@ -256,17 +259,7 @@ bool vmstate_save(const VMStateDescription *vmsd, void *opaque, GByteArray *out,
 bool vmstate_load(const VMStateDescription *vmsd, void *opaque, int version_id,
                   const uint8_t *buf, size_t len, const char *what, GError **errp);
 
-/*
- * Registered instances: savevm.c saves each one as a section named `idstr` (NULL: the
- * description's name) with `instance_id`. VMSTATE_INSTANCE_ID_ANY picks the next free id
- * for that name. A device that goes away unregisters.
- */
-#define VMSTATE_INSTANCE_ID_ANY UINT32_MAX
+/* A registered instance: a section of the stream (migration/savevm.h registers). */
 typedef struct VMStateEntry VMStateEntry;
-VMStateEntry *vmstate_register_named(const char *idstr, uint32_t instance_id,
-                                     const VMStateDescription *vmsd, void *opaque);
-VMStateEntry *vmstate_register(uint32_t instance_id, const VMStateDescription *vmsd,
-                               void *opaque);
-void vmstate_unregister(VMStateEntry *e);
 
 #endif

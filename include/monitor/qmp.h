@@ -52,6 +52,9 @@ TernOpts *qmp_opts_from_args(const char *option, JsonObject *args, const char *d
  * NULL; ownership is taken. The event name must be declared in the schema. Thread-safe. */
 void qmp_event_emit(const char *name, JsonObject *data);
 
+/* At start-up (vl.c): emit RESUME and STOP as the VM starts and stops. */
+void qmp_event_init(void);
+
 /* SHUTDOWN with QEMU's data: `guest` (the guest caused it) and `reason`, a ShutdownCause
  * name ("host-qmp-quit", "host-signal", "guest-shutdown", ...). */
 void qmp_event_emit_shutdown(bool guest, const char *reason);

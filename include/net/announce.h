@@ -18,12 +18,14 @@
  *    clears the bit, answers OK and calls announce_note_guest_ack(): announce.c then
  *    arms the next guest round after the delay, on the virtual clock. No ACK, no next
  *    guest round. If it returns false, the guest rounds end (the RARP rounds go on).
- *  - info->announce_rarp_fallback(nc) true (announce_rarp=fallback): no RARP rounds of
+ *  - nc->announce_rarp_fallback (announce_rarp=fallback): no RARP rounds of
  *    their own; a guest round the guest cannot take goes out as RARP and the next round
  *    follows after the delay on the virtual clock (tern's behaviour before "both").
  *  - A NIC is in at most one announcer: a new request for it takes it over (the newest
  *    parameters win); when the guest still owes an ACK, the new announcer's first guest
  *    round waits for that ACK instead of raising a second interrupt.
+ *  - The migration announce is armed by the incoming side (announce_arm_first_run) and
+ *    starts on the VM's first run after the arrival.
  *  - Stopping the VM (pause, finish-migrate, shutdown), the start of an outgoing
  *    migration (even of a paused VM), announce_nic_reset() and unplugging a NIC cancel
  *    rounds in flight. Rounds are never migrated: the destination starts its own.
@@ -59,8 +61,14 @@ bool announce_parameters_check_named(const AnnounceParameters *p, const char *pr
 /* The delay in ms before round `round` (1-based count of rounds already sent). */
 int64_t announce_round_delay_ms(const AnnounceParameters *p, int64_t rounds_done);
 
-/* The migration parameters' announce-* values (migrate-set-parameters). */
-AnnounceParameters *migrate_announce_params(void);
+/* At start-up (vl.c): subscribe to run-state changes, so that any stop of the VM
+ * cancels rounds in flight and an armed arrival announce goes out on the next start. */
+void announce_init(void);
+/* The incoming side, once the stream has loaded: on the VM's first run here (now with
+ * autostart, or at `cont` after -S or from a paused source) announce every NIC with `*p`,
+ * the announce-* migration parameters, at once, before the vCPUs run. `*p` is read at
+ * that start, so a migrate-set-parameters before `cont` counts: `p` must stay valid. */
+void announce_arm_first_run(const AnnounceParameters *p);
 
 /* Start announcing every NIC (or those named in `interfaces`, NULL = all) with `p`,
  * under the announcer `id` (NULL: the unnamed announcer, which the migration announce
@@ -69,7 +77,8 @@ AnnounceParameters *migrate_announce_params(void);
  * `rarp_clock`. */
 void net_announce(const AnnounceParameters *p, const char *const *interfaces, const char *id,
                   TernClockType rarp_clock);
-/* Stop every announcer (no event). */
+/* Stop every announcer (no event): a stop of the VM, and the outgoing side when
+ * `migrate` is accepted (also for a VM already paused, which gets no stop). */
 void announce_cancel_all(void);
 
 /* The 60-byte RARP announce frame for `mac`, tagged with 802.1Q `vlan` when non-zero

@@ -64,10 +64,6 @@ typedef struct NetClientInfo {
     /* NICs only, optional: every (MAC, VLAN) the guest is known to use, for the
      * VMM-side fallback. Fill `out` with NetAnnounceAddr; VLAN 0 means untagged. */
     void (*announce_addresses)(NetClientState *nc, GArray *out);
-    /* NICs only, optional: true for announce_rarp=fallback, where the VMM sends RARP
-     * only in rounds the guest cannot take. Absent or false: RARP in every round, on its
-     * own schedule, besides asking the guest (the default). */
-    bool (*announce_rarp_fallback)(NetClientState *nc);
     /* Link state changed by QMP set_link (nc->link_down already updated). */
     void (*link_status_changed)(NetClientState *nc);
     /* Optional, on the sender: its peer's queue was full or non-empty and has drained
@@ -97,7 +93,11 @@ struct NetClientState {
      * set, by net_vnet_hdr_enable). */
     bool vnet_hdr;
     void *opaque;          /* the model or backend that owns this client */
-    uint8_t mac[ETH_ALEN]; /* NICs: the configured (command-line) MAC */
+    uint8_t cmdline_mac[ETH_ALEN]; /* NICs: the configured (command-line) MAC */
+    /* NICs: announce_rarp=fallback, the VMM sends RARP only in rounds the guest cannot
+     * take. False (the default): RARP in every round, on its own schedule, besides
+     * asking the guest. The model sets it when it creates the client. */
+    bool announce_rarp_fallback;
     GQueue *queue;         /* frames waiting to be received by this client */
     /* Frames lost on their way to this client (queue full, link down); frames sent
      * while the client has no peer count on the sender. */

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include "fuzz-vm.h"
 #include "migration/mig-file.h"
+#include "migration/migration-params.h"
 #include "migration/savevm.h"
+#include "net/announce.h"
 #include "runstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     g_clear_error(&err);
     if (ok) {
+        announce_arm_first_run(&migrate_params()->announce); /* as incoming.c does */
         vm_start();
         fuzz_vm_touch_devices();
         for (unsigned q = 0; q < n->vdev.num_queues; q++) {

@@ -20,6 +20,7 @@
 #include "main-loop.h"
 #include "migration/global-state.h"
 #include "monitor/qmp.h"
+#include "net/announce.h"
 #include "net/net.h"
 #include "options.h"
 #include "runstate.h"
@@ -69,6 +70,8 @@ static void fuzz_vm_build(void)
         abort();
     }
     global_state_register();
+    qmp_event_init();
+    announce_init();
     runstate_init(RUN_STATE_PRELAUNCH);
     GPtrArray *nics = net_nics();
     for (guint i = 0; i < nics->len && !vm.nic; i++) {

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 #include "error.h"
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/machine.h"

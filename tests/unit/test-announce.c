@@ -25,8 +25,7 @@ typedef struct {
 typedef struct {
     NetClientState *nc;
     Sink *sink;
-    bool guest;         /* the hook takes the announce */
-    bool rarp_fallback; /* announce_rarp=fallback */
+    bool guest; /* the hook takes the announce */
     GArray *hook_times;
     GArray *addrs; /* NetAnnounceAddr, for announce_addresses; NULL: no callback result */
 } Nic;
@@ -63,11 +62,6 @@ static bool nic_announce(NetClientState *nc)
     return n->guest;
 }
 
-static bool nic_rarp_fallback(NetClientState *nc)
-{
-    return ((Nic *)nc->opaque)->rarp_fallback;
-}
-
 static void nic_addresses(NetClientState *nc, GArray *out)
 {
     Nic *n = nc->opaque;
@@ -84,7 +78,6 @@ static const NetClientInfo nic_hook_info = {
     .type = "hook-nic",
     .receive = nic_receive,
     .announce = nic_announce,
-    .announce_rarp_fallback = nic_rarp_fallback,
     .announce_addresses = nic_addresses,
 };
 
@@ -94,7 +87,7 @@ static Nic *nic_new(const char *name, bool hook, uint8_t last)
     n->hook_times = g_array_new(FALSE, FALSE, sizeof(int64_t));
     n->nc = net_client_new(hook ? &nic_hook_info : &nic_plain_info, name, n);
     uint8_t mac[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, last};
-    memcpy(n->nc->mac, mac, ETH_ALEN);
+    memcpy(n->nc->cmdline_mac, mac, ETH_ALEN);
     n->sink = g_new0(Sink, 1);
     n->sink->frames = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
     n->sink->times = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -161,7 +154,7 @@ static Nic *guest_nic_new(bool rarp_fallback)
     reset_world();
     Nic *n = nic_new("nic0", true, 0x56);
     n->guest = true;
-    n->rarp_fallback = rarp_fallback;
+    n->nc->announce_rarp_fallback = rarp_fallback; /* announce_rarp=fallback */
     return n;
 }
 
@@ -380,7 +373,7 @@ static void test_guest_paced_by_acks(void)
     g_assert_cmpint(t0, <, ack);
 
     /* The default (announce_rarp=always): RARP rounds besides the guest's. */
-    n->rarp_fallback = false;
+    n->nc->announce_rarp_fallback = false;
     net_announce(&p, NULL, NULL, TERN_CLOCK_VIRTUAL);
     g_assert_cmpuint(n->hook_times->len, ==, 6);
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
@@ -579,7 +572,8 @@ static void test_cancellation(void)
 }
 
 /* Only the first run after an incoming migration announces (autostart or cont from
- * prelaunch-migrate), with the migration parameters; never a plain start or cont. */
+ * prelaunch-migrate), with the migration parameters the incoming side armed it with;
+ * never a plain start or cont. */
 static void test_runstate_trigger(void)
 {
     reset_world();
@@ -598,8 +592,9 @@ static void test_runstate_trigger(void)
     vm_stop(RUN_STATE_SHUTDOWN);
     g_assert_cmpuint(n->sink->frames->len, ==, 0);
 
-    /* inmigrate -> running (autostart). */
+    /* inmigrate -> running (autostart). The stream loaded: the incoming side arms. */
     runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
     vm_start();
     g_assert_cmpuint(n->sink->frames->len, ==, 1);
     clock_virtual_step(30 * MS);
@@ -613,6 +608,7 @@ static void test_runstate_trigger(void)
 
     /* inmigrate -> prelaunch-migrate (-S) -> cont. Nothing before cont. */
     runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
     runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
     clock_virtual_step(1000 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 2);
@@ -622,6 +618,37 @@ static void test_runstate_trigger(void)
     vm_stop(RUN_STATE_FINISH_MIGRATE);
     clock_virtual_step(10000 * MS);
     g_assert_cmpuint(n->sink->frames->len, ==, 3);
+    nic_free(n);
+}
+
+/* The arrival announce is the incoming side's to arm: a start after inmigrate that was
+ * not armed sends nothing, and an armed one reads the parameters when the VM starts, so
+ * a migrate-set-parameters between the load and `cont` counts. It goes out once. */
+static void test_arm_first_run(void)
+{
+    reset_world();
+    Nic *n = nic_new("nic0", false, 0x57);
+    g_autoptr(GError) err = NULL;
+    runstate_init(RUN_STATE_INMIGRATE);
+    vm_start();
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 0);
+    vm_stop(RUN_STATE_PAUSED);
+
+    runstate_init(RUN_STATE_INMIGRATE);
+    announce_arm_first_run(&migrate_params()->announce);
+    runstate_set(RUN_STATE_PRELAUNCH_MIGRATE);
+    g_autofree char *r = qmp_execute_text(
+        "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"announce-rounds\":1}}");
+    g_assert_cmpstr(r, ==, "{\"return\": {}}");
+    g_assert_true(vm_cont(&err));
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    vm_stop(RUN_STATE_PAUSED);
+    g_assert_true(vm_cont(&err));
+    clock_virtual_step(10000 * MS);
+    g_assert_cmpuint(n->sink->frames->len, ==, 1);
+    vm_stop(RUN_STATE_PAUSED);
     nic_free(n);
 }
 
@@ -721,6 +748,7 @@ int main(int argc, char **argv)
     clock_virtual_set_manual(true);
     events = g_ptr_array_new_with_free_func(g_free);
     qmp_event_observer_add(on_event, NULL);
+    announce_init(); /* as vl.c does */
     g_test_add_func("/announce/defaults-and-bounds", test_defaults_and_bounds);
     g_test_add_func("/announce/schedule", test_schedule);
     g_test_add_func("/announce/rarp-bytes", test_rarp_bytes);
@@ -734,6 +762,7 @@ int main(int argc, char **argv)
     g_test_add_func("/announce/interfaces-filter", test_interfaces_filter);
     g_test_add_func("/announce/cancellation", test_cancellation);
     g_test_add_func("/announce/runstate-trigger", test_runstate_trigger);
+    g_test_add_func("/announce/arm-first-run", test_arm_first_run);
     g_test_add_func("/announce/qmp", test_qmp);
     return g_test_run();
 }

@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <poll.h>
 #include <unistd.h>
-#include "hw/accel.h"
+#include "hw/irq.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
 #include "../../hw/pci/pci-internal.h" /* msix_post_load */

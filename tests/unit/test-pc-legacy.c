@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include "hw/accel.h"
 #include "hw/char/serial.h"
+#include "hw/irq.h"
 #include "hw/i386/pc-legacy.h"
 #include "hw/i386/pc.h"
 #include "hw/i386/x86-tables.h"

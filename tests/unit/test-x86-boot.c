@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "hw/i386/pc.h"
+#include "hw/i386/x86-boot.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
 #include "hw/pci.h"

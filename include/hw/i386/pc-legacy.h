@@ -1,12 +1,18 @@
 /*
- * pc-legacy.h: the legacy PC devices behind pc_legacy_devices_init() (pc.h), for tests
- * that build them one by one.
+ * pc-legacy.h: the legacy PC devices (hw/i386/pc-legacy.c), all at once for the board
+ * and one by one for tests.
  */
 #ifndef TERN_HW_I386_PC_LEGACY_H
 #define TERN_HW_I386_PC_LEGACY_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include "options.h"
+
+/* 16550A UART at 0x3f8/IRQ 4 behind -serial, CMOS/RTC, port 0x80, and the other legacy
+ * ports Linux probes. */
+bool pc_legacy_devices_init(TernConfig *c, GError **errp);
 
 /* Undo pc_legacy_devices_init(): close the serial backend (a server's socket file goes),
  * unmap the ports. */

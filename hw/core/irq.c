@@ -1,5 +1,5 @@
-/* accel.c: route device interrupts to whichever accelerator runs the VM. */
-#include "hw/accel.h"
+/* irq.c: route device interrupts (lines and MSI) to whichever accelerator runs the VM. */
+#include "hw/irq.h"
 
 /* With no accelerator (-machine none), interrupts and MSI writes go nowhere but an MSI
  * still lands in memory, as a bus-master write would. */

@@ -1,11 +1,11 @@
 /*
- * accel.h: what the accelerator (KVM or qtest) does for devices: interrupt lines, MSI
+ * irq.h: what the accelerator (KVM or qtest) does for devices: interrupt lines, MSI
  * delivery, and optional fast paths (ioeventfd for doorbells, irqfd for interrupts).
  * Devices call irq_set_level()/msi_send(); the accelerator registered at start-up
  * decides how the interrupt reaches the guest (or the qtest client).
  */
-#ifndef TERN_HW_ACCEL_H
-#define TERN_HW_ACCEL_H
+#ifndef TERN_HW_IRQ_H
+#define TERN_HW_IRQ_H
 
 #include <glib.h>
 #include <stdbool.h>
