@@ -57,12 +57,23 @@ bool parse_size(const char *s, uint64_t default_unit, uint64_t *out)
     uint64_t unit = default_unit;
     if (*end) {
         switch (g_ascii_toupper(*end)) {
-        case 'B': unit = 1; break;
-        case 'K': unit = 1ULL << 10; break;
-        case 'M': unit = 1ULL << 20; break;
-        case 'G': unit = 1ULL << 30; break;
-        case 'T': unit = 1ULL << 40; break;
-        default: return false;
+        case 'B':
+            unit = 1;
+            break;
+        case 'K':
+            unit = 1ULL << 10;
+            break;
+        case 'M':
+            unit = 1ULL << 20;
+            break;
+        case 'G':
+            unit = 1ULL << 30;
+            break;
+        case 'T':
+            unit = 1ULL << 40;
+            break;
+        default:
+            return false;
         }
         if (end[1]) {
             return false;
@@ -240,9 +251,13 @@ bool opts_check_params(const TernOpts *o, const OptionParam *params, GError **er
 /* The key=value options: their implied key first, then what the parser accepts. */
 static const OptionParam name_params[] = {
     {"guest", "string"}, {"debug-threads", "boolean"}, {"process", "string"}, {NULL}};
-static const OptionParam smp_params[] = {
-    {"cpus", "number"},  {"sockets", "number"}, {"cores", "number"}, {"threads", "number"},
-    {"maxcpus", "number"}, {"dies", "number"},  {NULL}};
+static const OptionParam smp_params[] = {{"cpus", "number"},
+                                         {"sockets", "number"},
+                                         {"cores", "number"},
+                                         {"threads", "number"},
+                                         {"maxcpus", "number"},
+                                         {"dies", "number"},
+                                         {NULL}};
 static const OptionParam machine_params[] = {{"type", "string"}, {"accel", "string"}, {NULL}};
 
 size_t options_param_lists(const OptionParamList **lists)
@@ -660,8 +675,10 @@ static const OptionDef option_defs[] = {
 
 static void print_help(FILE *out)
 {
-    fprintf(out, "tern %s, a small KVM virtual machine monitor\n"
-                 "usage: tern [options]\n\n", TERN_VERSION);
+    fprintf(out,
+            "tern %s, a small KVM virtual machine monitor\n"
+            "usage: tern [options]\n\n",
+            TERN_VERSION);
     const OptionDef *tables[] = {option_defs, options_extra_defs};
     const size_t sizes[] = {G_N_ELEMENTS(option_defs), options_extra_count};
     for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
@@ -732,8 +749,8 @@ OptionsResult options_parse(TernConfig *c, int argc, char **argv, FILE *out, GEr
         return OPTIONS_ERROR;
     }
     if ((c->initrd || c->append) && !c->kernel) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "-%s: only allowed with -kernel", c->initrd ? "initrd" : "append");
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-%s: only allowed with -kernel",
+                    c->initrd ? "initrd" : "append");
         return OPTIONS_ERROR;
     }
     if (c->nographic && !c->serial && !c->nodefaults) {

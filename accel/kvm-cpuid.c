@@ -61,8 +61,8 @@ static struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, uint32_t 
 }
 
 /* Drop every entry for which `drop` says so. */
-static void cpuid_filter(struct kvm_cpuid2 *c, bool (*drop)(const struct kvm_cpuid_entry2 *e,
-                                                             void *opaque),
+static void cpuid_filter(struct kvm_cpuid2 *c,
+                         bool (*drop)(const struct kvm_cpuid_entry2 *e, void *opaque),
                          void *opaque)
 {
     unsigned out = 0;

@@ -157,15 +157,15 @@ static void vcpu_handle_exit(KvmVcpu *v)
         vcpu_exit_system_event(v, run);
         break;
     case KVM_EXIT_FAIL_ENTRY: {
-        g_autofree char *why = g_strdup_printf(
-            "KVM_EXIT_FAIL_ENTRY (hardware reason %#llx)",
-            (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        g_autofree char *why =
+            g_strdup_printf("KVM_EXIT_FAIL_ENTRY (hardware reason %#llx)",
+                            (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         vcpu_fail(v, why);
         break;
     }
     case KVM_EXIT_INTERNAL_ERROR: {
-        g_autofree char *why = g_strdup_printf("KVM_EXIT_INTERNAL_ERROR (suberror %u)",
-                                               run->internal.suberror);
+        g_autofree char *why =
+            g_strdup_printf("KVM_EXIT_INTERNAL_ERROR (suberror %u)", run->internal.suberror);
         vcpu_fail(v, why);
         break;
     }
@@ -414,8 +414,8 @@ static bool vcpu_init(KvmState *s, KvmVcpu *v, GError **errp)
     struct {
         struct kvm_msrs hdr;
         struct kvm_msr_entry e[1];
-    } msrs = {.hdr.nmsrs = 1, .e = {{.index = MSR_IA32_MISC_ENABLE,
-                                     .data = MISC_ENABLE_FAST_STRING}}};
+    } msrs = {.hdr.nmsrs = 1,
+              .e = {{.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING}}};
     kvm_vcpu_ioctl(v, KVM_SET_MSRS, &msrs); /* a hint only: fine if refused */
     return vcpu_init_lapic(v, errp);
 }

@@ -73,12 +73,12 @@ typedef struct {
     uint64_t ram_size; /* bytes */
     unsigned smp;
     char *kernel, *initrd, *append;
-    char *machine;     /* "pc" or "none" */
+    char *machine; /* "pc" or "none" */
     TernAccel accel;
     bool start_paused; /* -S */
     bool nographic;
     bool display_none;
-    char *serial; /* "stdio", "file:PATH", "unix:PATH[,server=on,wait=off]", "none" */
+    char *serial;       /* "stdio", "file:PATH", "unix:PATH[,server=on,wait=off]", "none" */
     GPtrArray *qmp;     /* char * specs */
     GPtrArray *netdevs; /* TernOpts * */
     GPtrArray *devices; /* TernOpts * */
@@ -86,9 +86,9 @@ typedef struct {
     char *pidfile;
     bool no_reboot;
     char *logfile;
-    char *qtest;     /* -qtest chardev spec */
-    char *qtest_log; /* -qtest-log FILE */
-    unsigned sandbox; /* -sandbox: SANDBOX_* groups to deny, 0 for none */
+    char *qtest;         /* -qtest chardev spec */
+    char *qtest_log;     /* -qtest-log FILE */
+    unsigned sandbox;    /* -sandbox: SANDBOX_* groups to deny, 0 for none */
     GPtrArray *chardevs; /* TernOpts *: -chardev socket,id=ID,path=PATH[,server=,wait=] */
     GPtrArray *monitors; /* TernOpts *: -mon chardev=ID,mode=control */
     bool nodefaults;     /* -nodefaults: -nographic puts no serial port on stdio */

@@ -46,8 +46,8 @@ void runstate_set(RunState s);
 /*
  * Notifiers run on every change of the `running` flag (vm_start / vm_stop): in ascending
  * priority when starting, descending when stopping. So devices resume first and vCPUs
- * last; vCPUs stop first and devices last. `from` is the state the VM left; a handler that wants
- * "first run after an incoming migration" tests from == INMIGRATE || PRELAUNCH_MIGRATE.
+ * last; vCPUs stop first and devices last. `from` is the state the VM left; a handler that
+ * wants "first run after an incoming migration" tests from == INMIGRATE || PRELAUNCH_MIGRATE.
  */
 typedef void VMChangeStateHandler(void *opaque, bool running, RunState state, RunState from);
 typedef struct VMChangeStateEntry VMChangeStateEntry;

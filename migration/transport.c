@@ -61,7 +61,8 @@ static bool uri_parse(const char *uri, Uri *u, GError **errp)
             return true;
         }
     }
-    return tern_error_fail(errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
+    return tern_error_fail(
+        errp, "unknown migration protocol: %s (use tcp:, unix:, fd: or exec:)", uri);
 }
 
 bool transport_check_uri(const char *uri, bool incoming, GError **errp)

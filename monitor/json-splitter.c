@@ -6,16 +6,16 @@
 #define JSON_SPLITTER_KEEP (64 * 1024)
 
 struct JsonSplitter {
-    GString *buf;      /* text of the value being collected */
+    GString *buf; /* text of the value being collected */
     size_t max_len;
     unsigned max_depth;
-    unsigned depth;    /* open braces and brackets */
-    char quote;        /* the open string's delimiter, or 0 */
-    bool escape;       /* the previous byte in a string was a backslash */
-    bool scalar;       /* collecting a bare top-level scalar (number, true, null, ...) */
-    bool skipping;     /* this value was reported as bad: skip to its end */
-    bool handed_out;   /* buf was handed out: clear it on the next feed */
-    bool recovering;   /* after a lexical error: skipping to a point to resynchronise */
+    unsigned depth;      /* open braces and brackets */
+    char quote;          /* the open string's delimiter, or 0 */
+    bool escape;         /* the previous byte in a string was a backslash */
+    bool scalar;         /* collecting a bare top-level scalar (number, true, null, ...) */
+    bool skipping;       /* this value was reported as bad: skip to its end */
+    bool handed_out;     /* buf was handed out: clear it on the next feed */
+    bool recovering;     /* after a lexical error: skipping to a point to resynchronise */
     const char *pending; /* an error to report now */
     char error[64];
 };

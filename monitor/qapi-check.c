@@ -54,10 +54,8 @@ static bool check_int(QapiBuiltin kind, JsonNode *v, GString *path, GError **err
         uint64_t max;
         const char *name;
     } unsigned_range[] = {
-        [QAPI_UINT8] = {UINT8_MAX, "uint8_t"},
-        [QAPI_UINT16] = {UINT16_MAX, "uint16_t"},
-        [QAPI_UINT32] = {UINT32_MAX, "uint32_t"},
-        [QAPI_UINT64] = {UINT64_MAX, "uint64_t"},
+        [QAPI_UINT8] = {UINT8_MAX, "uint8_t"},    [QAPI_UINT16] = {UINT16_MAX, "uint16_t"},
+        [QAPI_UINT32] = {UINT32_MAX, "uint32_t"}, [QAPI_UINT64] = {UINT64_MAX, "uint64_t"},
         [QAPI_SIZE] = {UINT64_MAX, "uint64_t"},
     };
     bool is_int = is_value(v, G_TYPE_INT64);

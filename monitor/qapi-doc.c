@@ -85,7 +85,9 @@ static void collect_type(GPtrArray *seen, const QapiType *t)
 static void append_type_section(GString *out, const QapiType *t)
 {
     static const char *const kinds[] = {
-        [QAPI_ENUM] = "enum", [QAPI_STRUCT] = "struct", [QAPI_UNION] = "union",
+        [QAPI_ENUM] = "enum",
+        [QAPI_STRUCT] = "struct",
+        [QAPI_UNION] = "union",
         [QAPI_ALTERNATE] = "alternate",
     };
     g_string_append_printf(out, "### `%s` (%s)\n\n", t->name, kinds[t->meta]);
@@ -107,8 +109,8 @@ static void append_type_section(GString *out, const QapiType *t)
         append_members(out, t->members);
         for (guint i = 0; i < t->variants->len; i++) {
             const QapiVariant *v = g_ptr_array_index(t->variants, i);
-            g_string_append_printf(out, "When `%s` is `%s`: members of `%s`.\n\n",
-                                   t->tag->name, v->value, v->type->name);
+            g_string_append_printf(out, "When `%s` is `%s`: members of `%s`.\n\n", t->tag->name,
+                                   v->value, v->type->name);
         }
         break;
     case QAPI_ALTERNATE:

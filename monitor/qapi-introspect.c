@@ -12,8 +12,8 @@
 
 typedef struct {
     JsonArray *out;
-    GHashTable *done;  /* introspected names already emitted */
-    GPtrArray *queue;  /* QapiType * waiting to be emitted */
+    GHashTable *done; /* introspected names already emitted */
+    GPtrArray *queue; /* QapiType * waiting to be emitted */
 } Introspect;
 
 static const char *builtin_name(QapiBuiltin b, const char **json_type)

@@ -24,11 +24,11 @@ static const struct {
     const char *name;
     QapiBuiltin kind;
 } builtins[] = {
-    {"str", QAPI_STR},         {"int", QAPI_INT},       {"int8", QAPI_INT8},
-    {"int16", QAPI_INT16},     {"int32", QAPI_INT32},   {"int64", QAPI_INT},
-    {"uint8", QAPI_UINT8},     {"uint16", QAPI_UINT16}, {"uint32", QAPI_UINT32},
-    {"uint64", QAPI_UINT64},   {"size", QAPI_SIZE},     {"number", QAPI_NUMBER},
-    {"bool", QAPI_BOOL},       {"any", QAPI_ANY},       {"null", QAPI_NULL},
+    {"str", QAPI_STR},       {"int", QAPI_INT},       {"int8", QAPI_INT8},
+    {"int16", QAPI_INT16},   {"int32", QAPI_INT32},   {"int64", QAPI_INT},
+    {"uint8", QAPI_UINT8},   {"uint16", QAPI_UINT16}, {"uint32", QAPI_UINT32},
+    {"uint64", QAPI_UINT64}, {"size", QAPI_SIZE},     {"number", QAPI_NUMBER},
+    {"bool", QAPI_BOOL},     {"any", QAPI_ANY},       {"null", QAPI_NULL},
 };
 
 static void member_free(void *p)
@@ -414,7 +414,10 @@ static const struct {
 } type_sections[] = {
     {"enums", "enum", QAPI_ENUM, parse_enum, {"name", "doc", "values"}},
     {"structs", "struct", QAPI_STRUCT, parse_struct, {"name", "doc", "members"}},
-    {"unions", "union", QAPI_UNION, parse_union,
+    {"unions",
+     "union",
+     QAPI_UNION,
+     parse_union,
      {"name", "doc", "base", "discriminator", "data"}},
     {"alternates", "alternate", QAPI_ALTERNATE, parse_alternate, {"name", "doc", "data"}},
 };
@@ -446,8 +449,8 @@ static bool parse_types(QapiSchema *s, JsonObject *root, GError **errp)
             for (guint i = 0; a && i < json_array_get_length(a); i++) {
                 JsonNode *n = json_array_get_element(a, i);
                 const char *name, *doc;
-                if (!entity_header(n, type_sections[k].what, type_sections[k].keys, &name,
-                                   &doc, errp)) {
+                if (!entity_header(n, type_sections[k].what, type_sections[k].keys, &name, &doc,
+                                   errp)) {
                     return false;
                 }
                 if (pass == 0) {

@@ -219,7 +219,8 @@ static JsonNode *execute(QmpContext *ctx, JsonNode *request, GError **errp)
         return NULL;
     }
     const QapiCommand *cmd = qapi_schema_command(qapi_schema(), name);
-    QmpCommandFunc *fn = registry.handlers ? g_hash_table_lookup(registry.handlers, name) : NULL;
+    QmpCommandFunc *fn =
+        registry.handlers ? g_hash_table_lookup(registry.handlers, name) : NULL;
     if (!cmd || !fn) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_COMMAND_NOT_FOUND,
                     "The command %s has not been found", name);

@@ -75,8 +75,8 @@ static void append_value(GString *out, JsonNode *node)
         g_string_append(out, "null"); /* JSON has no infinity; 1e999 parses as one */
     } else if (t == G_TYPE_DOUBLE) {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(out, g_ascii_formatd(buf, sizeof(buf), "%.17g",
-                                             json_node_get_double(node)));
+        g_string_append(out,
+                        g_ascii_formatd(buf, sizeof(buf), "%.17g", json_node_get_double(node)));
     } else {
         g_string_append_printf(out, "%" PRId64, json_node_get_int(node));
     }

@@ -411,8 +411,8 @@ static bool unix_path_free(const char *path, GError **errp)
         return true;
     }
     if (!S_ISSOCK(st.st_mode)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "%s exists and is not a socket", path);
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s exists and is not a socket",
+                    path);
         return false;
     }
     SockAddr probe = {.is_unix = true, .path = (char *)path};
@@ -423,8 +423,8 @@ static bool unix_path_free(const char *path, GError **errp)
         close(fd);
     }
     if (live) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "another process is listening on %s", path);
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "another process is listening on %s",
+                    path);
         return false;
     }
     unlink(path);

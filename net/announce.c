@@ -52,7 +52,7 @@ struct AnnounceNic {
 
 /* The announcer registry: one per process, touched with the big lock held. */
 static struct {
-    GPtrArray *announcers; /* Announcer * */
+    GPtrArray *announcers;        /* Announcer * */
     VMChangeStateEntry *vm_state; /* announce_init's subscription */
     /* The arrival announce's parameters, from the incoming side; read when the VM
      * starts, so a migrate-set-parameters before `cont` still counts (as in QEMU). */

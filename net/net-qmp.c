@@ -84,8 +84,9 @@ static JsonObject *announce_info(NetClientState *nc)
         json_object_set_int_member(o, "last-ack-ms", st.last_ack_ms);
     }
     json_object_set_int_member(o, "frames-sent", st.frames_sent);
-    static const char *const mark_names[] = {
-        [ANNOUNCE_MARK_IRQ] = "irq", [ANNOUNCE_MARK_ACK] = "ack", [ANNOUNCE_MARK_RARP] = "rarp"};
+    static const char *const mark_names[] = {[ANNOUNCE_MARK_IRQ] = "irq",
+                                             [ANNOUNCE_MARK_ACK] = "ack",
+                                             [ANNOUNCE_MARK_RARP] = "rarp"};
     JsonArray *history = json_array_new();
     for (guint i = 0; st.history && i < st.history->len; i++) {
         const AnnounceMark *m = &g_array_index(st.history, AnnounceMark, i);
@@ -142,7 +143,8 @@ static JsonNode *qmp_netdev_del(JsonObject *args, QmpContext *ctx, GError **errp
     NetClientState *nc = net_backend_find(id);
     if (!nc) {
         if (net_nic_find(id)) {
-            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Device '%s' is not a netdev", id);
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Device '%s' is not a netdev",
+                        id);
         } else {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_DEVICE_NOT_FOUND, "Device '%s' not found",
                         id);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "error.h"
 
-G_DEFINE_QUARK(tern-error-quark, tern_error)
+G_DEFINE_QUARK(tern - error - quark, tern_error)
 
 const char *tern_error_class_name(const GError *err)
 {

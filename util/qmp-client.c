@@ -318,8 +318,7 @@ static bool is_event(JsonObject *o, const char *name)
     return g_strcmp0(json_object_get_string_member_with_default(o, "event", NULL), name) == 0;
 }
 
-JsonObject *qmp_client_wait_event(QmpClient *c, const char *name, int timeout_ms,
-                                  GError **errp)
+JsonObject *qmp_client_wait_event(QmpClient *c, const char *name, int timeout_ms, GError **errp)
 {
     for (GList *l = c->events.head; l; l = l->next) {
         if (is_event(l->data, name)) {
@@ -356,4 +355,3 @@ GList *qmp_client_take_events(QmpClient *c)
     g_queue_init(&c->events);
     return events;
 }
-

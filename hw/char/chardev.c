@@ -242,8 +242,8 @@ Chardev *chardev_open(const char *option, const char *spec, GError **errp)
     return chr;
 }
 
-void chardev_set_handlers(Chardev *chr, ChardevCanReceive *can_receive,
-                          ChardevReceive *receive, void *opaque)
+void chardev_set_handlers(Chardev *chr, ChardevCanReceive *can_receive, ChardevReceive *receive,
+                          void *opaque)
 {
     chr->can_receive = can_receive;
     chr->receive = receive;

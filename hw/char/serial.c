@@ -21,7 +21,7 @@
 #include "migration/vmstate.h"
 
 enum {
-    UART_RX = 0, /* RBR / THR / DLL */
+    UART_RX = 0,  /* RBR / THR / DLL */
     UART_IER = 1, /* IER / DLM */
     UART_IIR = 2, /* IIR / FCR */
     UART_LCR = 3,

@@ -36,7 +36,8 @@ static uint32_t pm_timer_raw(void)
 {
     uint64_t ns = clock_get_ns(TERN_CLOCK_VIRTUAL);
     /* ticks = ns * f / 1e9, without overflowing 64 bits */
-    uint64_t ticks = (ns / NS_PER_SEC) * PM_TIMER_HZ + (ns % NS_PER_SEC) * PM_TIMER_HZ / NS_PER_SEC;
+    uint64_t ticks =
+        (ns / NS_PER_SEC) * PM_TIMER_HZ + (ns % NS_PER_SEC) * PM_TIMER_HZ / NS_PER_SEC;
     return (uint32_t)ticks;
 }
 
@@ -60,11 +61,8 @@ static bool pm_post_load(void *opaque, int version_id, GError **errp)
 }
 
 static const VMStateField pm_fields[] = {
-    VMSTATE_UINT16(sts, AcpiPm),
-    VMSTATE_UINT16(en, AcpiPm),
-    VMSTATE_UINT16(cnt, AcpiPm),
-    VMSTATE_UINT32(timer, AcpiPm),
-    VMSTATE_END_OF_LIST(),
+    VMSTATE_UINT16(sts, AcpiPm),   VMSTATE_UINT16(en, AcpiPm), VMSTATE_UINT16(cnt, AcpiPm),
+    VMSTATE_UINT32(timer, AcpiPm), VMSTATE_END_OF_LIST(),
 };
 
 static const VMStateDescription vmstate_acpi_pm = {

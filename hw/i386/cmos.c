@@ -95,8 +95,7 @@ static const VMStateDescription vmstate_cmos = {
 static bool is_time_reg(uint8_t r)
 {
     return r == RTC_SECONDS || r == RTC_MINUTES || r == RTC_HOURS || r == RTC_DAY_OF_WEEK ||
-           r == RTC_DAY_OF_MONTH || r == RTC_MONTH || r == RTC_YEAR ||
-           r == CMOS_CENTURY_INDEX;
+           r == RTC_DAY_OF_MONTH || r == RTC_MONTH || r == RTC_YEAR || r == CMOS_CENTURY_INDEX;
 }
 
 static uint8_t to_reg(const struct Cmos *c, int v)

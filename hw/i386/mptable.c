@@ -124,7 +124,7 @@ size_t mptable_write(uint8_t *dst, size_t room, uint32_t gpa, unsigned ncpus)
             cpu->apicid = i;
             cpu->apicver = MP_APIC_VERSION;
             cpu->cpuflag = MP_CPU_ENABLED | (i == 0 ? MP_CPU_BSP : 0);
-            cpu->cpufeature = 0x600; /* family 6: Linux only prints it */
+            cpu->cpufeature = 0x600;  /* family 6: Linux only prints it */
             cpu->featureflag = 0x201; /* FPU, APIC */
         }
     }

@@ -48,9 +48,9 @@
 
 #define LOADFLAG_LOADED_HIGH 0x01
 #define LOADER_UNDEFINED 0xff
-#define BOOT_PROTOCOL_MIN 0x206 /* 2.06: cmdline_size */
+#define BOOT_PROTOCOL_MIN 0x206  /* 2.06: cmdline_size */
 #define PROTOCOL_INIT_SIZE 0x20a /* 2.10: pref_address, init_size */
-#define PROTOCOL_RSDP 0x20e     /* 2.14: acpi_rsdp_addr */
+#define PROTOCOL_RSDP 0x20e      /* 2.14: acpi_rsdp_addr */
 
 enum { E820_RAM = 1, E820_RESERVED = 2 };
 
@@ -155,11 +155,11 @@ static bool write_tables(unsigned ncpus, uint64_t *rsdp, GError **errp)
     memset(acpi, 0, X86_ACPI_SIZE);
     if (!mptable_write(mp, X86_MPTABLE_SIZE, X86_MPTABLE_ADDR, ncpus)) {
         return tern_error_fail(errp, "-smp %u: the MP table does not fit in %u KiB", ncpus,
-                         X86_MPTABLE_SIZE / 1024);
+                               X86_MPTABLE_SIZE / 1024);
     }
     if (!acpi_tables_write(acpi, X86_ACPI_SIZE, X86_ACPI_ADDR, ncpus)) {
         return tern_error_fail(errp, "-smp %u: the ACPI tables do not fit in %u KiB", ncpus,
-                         X86_ACPI_SIZE / 1024);
+                               X86_ACPI_SIZE / 1024);
     }
     *rsdp = X86_ACPI_ADDR;
     return true;
@@ -172,7 +172,7 @@ typedef struct {
     uint8_t *data;
     gsize len;
     uint16_t version;
-    size_t setup_len; /* real-mode part: (setup_sects + 1) * 512 */
+    size_t setup_len;  /* real-mode part: (setup_sects + 1) * 512 */
     uint64_t load_end; /* end of the memory the kernel may use while booting */
 } BzImage;
 
@@ -181,17 +181,18 @@ static bool bzimage_check(BzImage *k, GError **errp)
     if (k->len < 0x1000 || get16(k->data + HDR_BOOT_FLAG) != 0xaa55 ||
         memcmp(k->data + HDR_MAGIC, "HdrS", 4) != 0) {
         return tern_error_fail(errp, "-kernel %s: not a Linux x86 bzImage (no setup header)",
-                         k->path);
+                               k->path);
     }
     k->version = get16(k->data + HDR_VERSION);
     if (k->version < BOOT_PROTOCOL_MIN) {
         return tern_error_fail(errp,
-                         "-kernel %s: boot protocol %u.%02u is too old (tern needs 2.06, "
-                         "Linux 2.6.22 or later)",
-                         k->path, k->version >> 8, k->version & 0xff);
+                               "-kernel %s: boot protocol %u.%02u is too old (tern needs 2.06, "
+                               "Linux 2.6.22 or later)",
+                               k->path, k->version >> 8, k->version & 0xff);
     }
     if (!(k->data[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH)) {
-        return tern_error_fail(errp, "-kernel %s: a zImage (loaded low) is not supported", k->path);
+        return tern_error_fail(errp, "-kernel %s: a zImage (loaded low) is not supported",
+                               k->path);
     }
     unsigned sects = k->data[HDR_SETUP_SECTS] ? k->data[HDR_SETUP_SECTS] : 4;
     k->setup_len = (sects + 1) * 512;
@@ -202,8 +203,8 @@ static bool bzimage_check(BzImage *k, GError **errp)
     if (k->version >= PROTOCOL_INIT_SIZE) {
         /* The decompressor works at max(load address, pref_address) for init_size. */
         uint64_t pref = get64(k->data + HDR_PREF_ADDRESS);
-        k->load_end = MAX(k->load_end, MAX(pref, X86_KERNEL_ADDR) +
-                                           get32(k->data + HDR_INIT_SIZE));
+        k->load_end =
+            MAX(k->load_end, MAX(pref, X86_KERNEL_ADDR) + get32(k->data + HDR_INIT_SIZE));
     }
     return true;
 }
@@ -270,13 +271,15 @@ static bool load_initrd(TernConfig *c, const BzImage *k, uint8_t *bp, GError **e
     uint64_t addr = top > len ? (top - len) & ~0xfffULL : 0;
     if (addr < k->load_end) {
         return tern_error_fail(errp,
-                         "-initrd %s: %" G_GSIZE_FORMAT " KiB do not fit between the "
-                         "kernel (up to %" G_GUINT64_FORMAT " MiB) and the end of low RAM; "
-                         "give the guest more memory with -m",
-                         c->initrd, len >> 10, k->load_end >> 20);
+                               "-initrd %s: %" G_GSIZE_FORMAT " KiB do not fit between the "
+                               "kernel (up to %" G_GUINT64_FORMAT
+                               " MiB) and the end of low RAM; "
+                               "give the guest more memory with -m",
+                               c->initrd, len >> 10, k->load_end >> 20);
     }
     if (!ram_copy(addr, data, len)) {
-        return tern_error_fail(errp, "-initrd: cannot place it at %#" G_GINT64_MODIFIER "x", addr);
+        return tern_error_fail(errp, "-initrd: cannot place it at %#" G_GINT64_MODIFIER "x",
+                               addr);
     }
     put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)addr);
     put32(bp + HDR_RAMDISK_SIZE, (uint32_t)len);
@@ -291,9 +294,10 @@ static bool load_cmdline(TernConfig *c, const BzImage *k, uint8_t *bp, GError **
     size_t len = strlen(cmdline) + 1;
     uint32_t limit = get32(k->data + HDR_CMDLINE_SIZE) + 1;
     if (len > limit || len > X86_CMDLINE_MAX) {
-        return tern_error_fail(errp, "-append: the command line is %zu bytes; this kernel takes "
+        return tern_error_fail(errp,
+                               "-append: the command line is %zu bytes; this kernel takes "
                                "at most %u",
-                         len - 1, MIN(limit, X86_CMDLINE_MAX) - 1);
+                               len - 1, MIN(limit, X86_CMDLINE_MAX) - 1);
     }
     if (!ram_copy(X86_CMDLINE_ADDR, cmdline, len)) {
         return tern_error_fail(errp, "-m: too little RAM for the command line");
@@ -306,7 +310,8 @@ static bool load_cmdline(TernConfig *c, const BzImage *k, uint8_t *bp, GError **
 bool x86_load_linux(TernConfig *c, GError **errp)
 {
     if (!c->kernel) {
-        return tern_error_fail(errp, "-kernel is required: tern has no firmware and boots a Linux "
+        return tern_error_fail(errp,
+                               "-kernel is required: tern has no firmware and boots a Linux "
                                "bzImage directly");
     }
     BzImage k = {.path = c->kernel};
@@ -320,9 +325,10 @@ bool x86_load_linux(TernConfig *c, GError **errp)
         goto out;
     }
     if (k.load_end > low_ram_end()) {
-        tern_error_fail(errp, "-m: the kernel needs %" G_GUINT64_FORMAT " MiB of RAM to boot, "
+        tern_error_fail(errp,
+                        "-m: the kernel needs %" G_GUINT64_FORMAT " MiB of RAM to boot, "
                         "the guest has %" G_GUINT64_FORMAT " MiB below 4 GiB",
-                  (k.load_end + (1 << 20) - 1) >> 20, low_ram_end() >> 20);
+                        (k.load_end + (1 << 20) - 1) >> 20, low_ram_end() >> 20);
         goto out;
     }
     /* The setup header as the image has it; its length is in the jump at 0x200. */

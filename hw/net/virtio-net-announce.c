@@ -4,9 +4,10 @@
  * VMM-side fallback.
  *
  * net/announce.c paces every round (the guest's on the virtual clock) and calls the
- * announce hook once per guest round; this file only asks the guest (S_ANNOUNCE + a config interrupt), takes the
- * ACK and tells announce.c, which then arms the next round. docs/virtio.md explains the
- * rules: never during probe, at most one request outstanding, and what a reset cancels.
+ * announce hook once per guest round; this file only asks the guest (S_ANNOUNCE + a config
+ * interrupt), takes the ACK and tells announce.c, which then arms the next round.
+ * docs/virtio.md explains the rules: never during probe, at most one request outstanding, and
+ * what a reset cancels.
  */
 #include <string.h>
 #include "hw/virtio-net.h"

@@ -48,9 +48,12 @@ void virtio_net_rx_filter_reset(VirtIONet *n)
 static uint8_t ctrl_rx(VirtIONet *n, uint8_t cmd, const uint8_t *d, size_t len)
 {
     bool *modes[] = {
-        [VIRTIO_NET_CTRL_RX_PROMISC] = &n->promisc,  [VIRTIO_NET_CTRL_RX_ALLMULTI] = &n->allmulti,
-        [VIRTIO_NET_CTRL_RX_ALLUNI] = &n->alluni,    [VIRTIO_NET_CTRL_RX_NOMULTI] = &n->nomulti,
-        [VIRTIO_NET_CTRL_RX_NOUNI] = &n->nouni,      [VIRTIO_NET_CTRL_RX_NOBCAST] = &n->nobcast,
+        [VIRTIO_NET_CTRL_RX_PROMISC] = &n->promisc,
+        [VIRTIO_NET_CTRL_RX_ALLMULTI] = &n->allmulti,
+        [VIRTIO_NET_CTRL_RX_ALLUNI] = &n->alluni,
+        [VIRTIO_NET_CTRL_RX_NOMULTI] = &n->nomulti,
+        [VIRTIO_NET_CTRL_RX_NOUNI] = &n->nouni,
+        [VIRTIO_NET_CTRL_RX_NOBCAST] = &n->nobcast,
     };
     if (!has(n, VIRTIO_NET_F_CTRL_RX) || cmd >= G_N_ELEMENTS(modes) || len != 1 || d[0] > 1) {
         return VIRTIO_NET_ERR;
@@ -240,8 +243,8 @@ bool virtio_net_receive_filter(const VirtIONet *n, const uint8_t *frame, size_t 
         if (n->nomulti) {
             return false;
         }
-        return n->allmulti || t->multi_overflow || mac_in_table(n, frame, t->first_multi,
-                                                                 t->in_use);
+        return n->allmulti || t->multi_overflow ||
+               mac_in_table(n, frame, t->first_multi, t->in_use);
     }
     if (n->nouni) {
         return false;

@@ -90,7 +90,8 @@ static void proxy_ioeventfd_start(VirtIOPCIProxy *p)
         }
         p->ioeventfd[i] = fd;
         p->ioeventfd_src[i] = g_unix_fd_source_new(fd, G_IO_IN);
-        g_source_set_callback(p->ioeventfd_src[i], (GSourceFunc)(void (*)(void))proxy_ioeventfd_ready,
+        g_source_set_callback(p->ioeventfd_src[i],
+                              (GSourceFunc)(void (*)(void))proxy_ioeventfd_ready,
                               &p->vdev->vq[i], NULL);
         g_source_attach(p->ioeventfd_src[i], main_loop_context());
     }

@@ -32,8 +32,8 @@ typedef struct MemoryRegion {
     bool mapped;
 } MemoryRegion;
 
-void memory_region_init(MemoryRegion *mr, AddressSpaceId space, const char *name,
-                        uint64_t size, const MemoryRegionOps *ops, void *opaque);
+void memory_region_init(MemoryRegion *mr, AddressSpaceId space, const char *name, uint64_t size,
+                        const MemoryRegionOps *ops, void *opaque);
 /* Map (or move) the region at `base`; overlapping mappings: the latest wins. */
 void memory_region_map(MemoryRegion *mr, uint64_t base);
 void memory_region_unmap(MemoryRegion *mr);

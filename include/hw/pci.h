@@ -54,9 +54,9 @@
 /* Capabilities start after the type 0 header. */
 #define PCI_CAP_START 0x40
 
-#define PCI_DEVFN(slot, fn) ((((slot) & 0x1f) << 3) | ((fn) & 0x07))
+#define PCI_DEVFN(slot, fn) ((((slot)&0x1f) << 3) | ((fn)&0x07))
 #define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1f)
-#define PCI_FUNC(devfn) ((devfn) & 0x07)
+#define PCI_FUNC(devfn) ((devfn)&0x07)
 
 /* Configuration mechanism 1 (the host bridge's I/O ports). */
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8

@@ -142,9 +142,9 @@ typedef struct VirtIONet {
     VirtIOPCIProxy proxy; /* first: the PCI device */
     VirtIODevice vdev;
     NetClientState *nc;
-    char *name;     /* the NIC's name: the device id, or virtio-net-pci.N */
-    char *dev_id;   /* the device id, NULL when none was given */
-    char *qom_path; /* QEMU's canonical path of the virtio backend, for events */
+    char *name;                    /* the NIC's name: the device id, or virtio-net-pci.N */
+    char *dev_id;                  /* the device id, NULL when none was given */
+    char *qom_path;                /* QEMU's canonical path of the virtio backend, for events */
     uint8_t cmdline_mac[ETH_ALEN]; /* -device mac=: what a reset restores */
     uint8_t guest_mac[ETH_ALEN];   /* in config space: the driver may set it (MAC_ADDR_SET) */
     uint16_t status;
@@ -163,8 +163,8 @@ typedef struct VirtIONet {
     bool rxfilter_notify_enabled; /* NIC_RX_FILTER_CHANGED is armed */
 
     /* Announce. */
-    bool announce_learned;       /* announce_learned=on */
-    bool announce_deferred;      /* asked before DRIVER_OK: ask at DRIVER_OK */
+    bool announce_learned;  /* announce_learned=on */
+    bool announce_deferred; /* asked before DRIVER_OK: ask at DRIVER_OK */
     /* S_ANNOUNCE arrived set in the migration stream: the guest was asked on the source
      * host and may have answered there; the first round here asks again. */
     bool announce_inherited;

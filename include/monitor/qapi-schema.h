@@ -50,7 +50,7 @@ typedef struct {
 } QapiMember;
 
 typedef struct {
-    char *value; /* discriminator value */
+    char *value;    /* discriminator value */
     QapiType *type; /* a struct */
 } QapiVariant;
 
@@ -58,13 +58,13 @@ struct QapiType {
     char *name; /* "[T]" for arrays, "q_obj_<cmd>-arg" for implicit argument types */
     QapiMeta meta;
     char *doc;
-    QapiBuiltin builtin;  /* QAPI_BUILTIN */
-    GPtrArray *values;    /* QAPI_ENUM: char * */
-    GPtrArray *members;   /* QAPI_STRUCT, QAPI_UNION (base members): QapiMember * */
-    QapiMember *tag;      /* QAPI_UNION: the discriminator, one of members */
-    GPtrArray *variants;  /* QAPI_UNION: QapiVariant * */
-    GPtrArray *branches;  /* QAPI_ALTERNATE: QapiMember * (name = branch name) */
-    QapiType *element;    /* QAPI_ARRAY */
+    QapiBuiltin builtin; /* QAPI_BUILTIN */
+    GPtrArray *values;   /* QAPI_ENUM: char * */
+    GPtrArray *members;  /* QAPI_STRUCT, QAPI_UNION (base members): QapiMember * */
+    QapiMember *tag;     /* QAPI_UNION: the discriminator, one of members */
+    GPtrArray *variants; /* QAPI_UNION: QapiVariant * */
+    GPtrArray *branches; /* QAPI_ALTERNATE: QapiMember * (name = branch name) */
+    QapiType *element;   /* QAPI_ARRAY */
 };
 
 typedef struct {

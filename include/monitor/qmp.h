@@ -33,10 +33,10 @@ JsonNode *qmp_node_take_object(JsonObject *o);
 JsonNode *qmp_node_take_array(JsonArray *a);
 
 /* Register a command at start-up, from the file that implements it. */
-#define QMP_COMMAND(name, fn)                                                              \
-    static void __attribute__((constructor)) qmp_register_##fn(void)                       \
-    {                                                                                      \
-        qmp_register_command(name, fn);                                                    \
+#define QMP_COMMAND(name, fn)                                                                  \
+    static void __attribute__((constructor)) qmp_register_##fn(void)                           \
+    {                                                                                          \
+        qmp_register_command(name, fn);                                                        \
     }
 
 /* The oldest file descriptor this client passed with SCM_RIGHTS (unix sockets) that no

@@ -92,13 +92,13 @@ struct NetClientState {
     /* Frames between this client and its peer start with a virtio_net_hdr (both ends
      * set, by net_vnet_hdr_enable). */
     bool vnet_hdr;
-    void *opaque;          /* the model or backend that owns this client */
+    void *opaque;                  /* the model or backend that owns this client */
     uint8_t cmdline_mac[ETH_ALEN]; /* NICs: the configured (command-line) MAC */
     /* NICs: announce_rarp=fallback, the VMM sends RARP only in rounds the guest cannot
      * take. False (the default): RARP in every round, on its own schedule, besides
      * asking the guest. The model sets it when it creates the client. */
     bool announce_rarp_fallback;
-    GQueue *queue;         /* frames waiting to be received by this client */
+    GQueue *queue; /* frames waiting to be received by this client */
     /* Frames lost on their way to this client (queue full, link down); frames sent
      * while the client has no peer count on the sender. */
     uint64_t dropped;

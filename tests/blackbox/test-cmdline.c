@@ -22,8 +22,8 @@ static int run_tern(const char *line, char **out, char **err)
     g_auto(GStrv) argv = g_strsplit(full, " ", -1);
     int status = -1;
     GError *e = NULL;
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                               &status, &e));
+    g_assert_true(
+        g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &e));
     g_assert_no_error(e);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -39,10 +39,10 @@ static void test_help_lists_options(void)
 {
     g_autofree char *out = NULL, *err = NULL;
     g_assert_cmpint(run_tern("-help", &out, &err), ==, 0);
-    static const char *const opts[] = {"-m ", "-smp", "-kernel", "-initrd", "-append",
-                                       "-machine", "-accel", "-enable-kvm", "-S ", "-netdev",
-                                       "-device", "-incoming", "-qmp", "-serial", "-pidfile",
-                                       "-no-reboot", "-D ", "-name", "-nographic", "-display"};
+    static const char *const opts[] = {
+        "-m ",         "-smp",       "-kernel", "-initrd", "-append",    "-machine", "-accel",
+        "-enable-kvm", "-S ",        "-netdev", "-device", "-incoming",  "-qmp",     "-serial",
+        "-pidfile",    "-no-reboot", "-D ",     "-name",   "-nographic", "-display"};
     for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
         g_assert_nonnull(strstr(out, opts[i]));
     }
@@ -93,8 +93,8 @@ static void test_runs_and_exits_on_signal(void)
 {
     g_autofree char *dir = g_dir_make_tmp("tern-cmdline-XXXXXX", NULL);
     g_autofree char *pidfile = g_build_filename(dir, "tern.pid", NULL);
-    const char *argv[] = {tern_binary(), "-machine", "none", "-display", "none", "-S",
-                          "-name", "t", "-pidfile", pidfile, NULL};
+    const char *argv[] = {tern_binary(), "-machine", "none",     "-display", "none", "-S",
+                          "-name",       "t",        "-pidfile", pidfile,    NULL};
     GPid pid;
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
                                 NULL, &pid, NULL));

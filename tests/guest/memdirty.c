@@ -117,12 +117,13 @@ static uint64_t verify(void)
         }
     }
     if (bad)
-        printf("MEMDIRTY VERIFY FAIL bad=%" PRIu64 " first=%" PRIu64
-               " want_gen=%" PRIu64 " got_gen=%" PRIu64 " pages=%" PRIu64 "\n",
+        printf("MEMDIRTY VERIFY FAIL bad=%" PRIu64 " first=%" PRIu64 " want_gen=%" PRIu64
+               " got_gen=%" PRIu64 " pages=%" PRIu64 "\n",
                bad, first, want, got, npages);
     else
-        printf("MEMDIRTY VERIFY OK pages=%" PRIu64 " sweeps=%" PRIu64
-               " checksum=%016" PRIx64 "\n", npages, sweeps, sum);
+        printf("MEMDIRTY VERIFY OK pages=%" PRIu64 " sweeps=%" PRIu64 " checksum=%016" PRIx64
+               "\n",
+               npages, sweeps, sum);
     fflush(stdout);
     return bad;
 }
@@ -140,11 +141,20 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "sr:t:i:")) != -1) {
         switch (opt) {
-        case 's': stat = 1; break;
-        case 'r': rate = atof(optarg); break;
-        case 't': duration = atof(optarg); break;
-        case 'i': interval = atof(optarg); break;
-        default: usage();
+        case 's':
+            stat = 1;
+            break;
+        case 'r':
+            rate = atof(optarg);
+            break;
+        case 't':
+            duration = atof(optarg);
+            break;
+        case 'i':
+            interval = atof(optarg);
+            break;
+        default:
+            usage();
         }
     }
     if (optind != argc - 1)
@@ -185,7 +195,7 @@ int main(int argc, char **argv)
         if (want_corrupt) {
             want_corrupt = 0;
             write_page(mem, 0, table[0] - 1);
-            frozen0 = 1;        /* the sweep must not repair page 0 */
+            frozen0 = 1; /* the sweep must not repair page 0 */
         }
         if (want_verify) {
             want_verify = 0;
@@ -195,8 +205,8 @@ int main(int argc, char **argv)
             break;
         if (interval > 0 && now() - last_status >= interval) {
             double t = now();
-            printf("MEMDIRTY STATUS sweeps=%" PRIu64 " pages=%" PRIu64 " mib_s=%.1f\n",
-                   sweeps, written,
+            printf("MEMDIRTY STATUS sweeps=%" PRIu64 " pages=%" PRIu64 " mib_s=%.1f\n", sweeps,
+                   written,
                    (written - last_written) * (double)PAGE / (1 << 20) / (t - last_status));
             fflush(stdout);
             last_status = t;
@@ -221,11 +231,11 @@ int main(int argc, char **argv)
             }
         }
         if (rate > 0) {
-            double ahead = window_written * (double)PAGE / (1 << 20) / rate -
-                           (now() - window_start);
+            double ahead =
+                window_written * (double)PAGE / (1 << 20) / rate - (now() - window_start);
             if (ahead > 0)
                 usleep((useconds_t)(ahead * 1e6));
-            if (now() - window_start > 1.0) {   /* no bursts after a stall */
+            if (now() - window_start > 1.0) { /* no bursts after a stall */
                 window_start = now();
                 window_written = 0;
             }

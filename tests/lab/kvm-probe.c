@@ -48,21 +48,24 @@ int main(void)
         return fail(3, "vm");
     printf("kvm-probe: vm ok\n");
 
-    static const struct { int cap; const char *name; } caps[] = {
-        { KVM_CAP_USER_MEMORY, "USER_MEMORY" },
-        { KVM_CAP_IRQCHIP, "IRQCHIP" },
-        { KVM_CAP_IRQFD, "IRQFD" },
-        { KVM_CAP_IOEVENTFD, "IOEVENTFD" },
-        { KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING" },
-        { KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI" },
-        { KVM_CAP_PIT2, "PIT2" },
-        { KVM_CAP_EXT_CPUID, "EXT_CPUID" },
-        { KVM_CAP_SYNC_MMU, "SYNC_MMU" },
-        { KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
-        { KVM_CAP_ADJUST_CLOCK, "ADJUST_CLOCK" },
-        { KVM_CAP_XSAVE, "XSAVE" },
-        { KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
-        { KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "MANUAL_DIRTY_LOG_PROTECT2" },
+    static const struct {
+        int cap;
+        const char *name;
+    } caps[] = {
+        {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
+        {KVM_CAP_IRQCHIP, "IRQCHIP"},
+        {KVM_CAP_IRQFD, "IRQFD"},
+        {KVM_CAP_IOEVENTFD, "IOEVENTFD"},
+        {KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING"},
+        {KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI"},
+        {KVM_CAP_PIT2, "PIT2"},
+        {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+        {KVM_CAP_SYNC_MMU, "SYNC_MMU"},
+        {KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR"},
+        {KVM_CAP_ADJUST_CLOCK, "ADJUST_CLOCK"},
+        {KVM_CAP_XSAVE, "XSAVE"},
+        {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
+        {KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "MANUAL_DIRTY_LOG_PROTECT2"},
     };
     int missing = 0;
     printf("kvm-probe: caps");
@@ -81,13 +84,17 @@ int main(void)
     printf("kvm-probe: caps ok\n");
 
     /* One page of guest memory at 0x1000 holding the code. */
-    uint8_t *mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uint8_t *mem =
+        mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return fail(5, "run");
-    static const uint8_t code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xf4 }; /* mov al,0x42; out 0x10,al; hlt */
+    static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10,
+                                   0xf4}; /* mov al,0x42; out 0x10,al; hlt */
     memcpy(mem, code, sizeof(code));
     struct kvm_userspace_memory_region region = {
-        .slot = 0, .guest_phys_addr = 0x1000, .memory_size = 0x1000,
+        .slot = 0,
+        .guest_phys_addr = 0x1000,
+        .memory_size = 0x1000,
         .userspace_addr = (uintptr_t)mem,
     };
     if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
@@ -106,7 +113,7 @@ int main(void)
     sregs.cs.selector = 0;
     if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
         return fail(5, "run (set sregs)");
-    struct kvm_regs regs = { .rip = 0x1000, .rflags = 0x2 };
+    struct kvm_regs regs = {.rip = 0x1000, .rflags = 0x2};
     if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
         return fail(5, "run (set regs)");
 

@@ -51,8 +51,8 @@ void qmp_reply_assert_error(JsonObject *reply, const char *cls, const char *desc
     const char *got_desc = e ? json_object_get_string_member_with_default(e, "desc", "") : "";
     if (!e || strcmp(got_cls, cls) != 0 || (desc && !strstr(got_desc, desc))) {
         char *text = qmp_client_object_text(reply);
-        char *msg = g_strdup_printf("expected error %s \"%s\", got %s", cls, desc ? desc : "",
-                                    text);
+        char *msg =
+            g_strdup_printf("expected error %s \"%s\", got %s", cls, desc ? desc : "", text);
         g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
         g_free(msg);
         g_free(text);

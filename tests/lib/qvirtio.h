@@ -29,7 +29,7 @@
 #define QVIRTIO_DESC_F_WRITE 2
 #define QVIRTIO_DESC_F_INDIRECT 4
 #define QVIRTIO_NO_VECTOR 0xffff
-#define QVIRTIO_CONFIG_VECTOR 0 /* tests give the config interrupt vector 0 ... */
+#define QVIRTIO_CONFIG_VECTOR 0           /* tests give the config interrupt vector 0 ... */
 #define QVIRTIO_QUEUE_VECTOR(i) ((i) + 1) /* ... and queue i vector i + 1 */
 /* How long a test waits for the device (a frame from the backend, say). */
 #define QVIRTIO_TIMEOUT_MS 10000
@@ -38,10 +38,10 @@ typedef struct QVirtioDevice {
     QTestState *qts;
     QPCIBus bus;
     QPCIDevice *pdev;
-    int bar;                          /* the BAR the capabilities point into */
+    int bar;                              /* the BAR the capabilities point into */
     uint64_t common, isr, device, notify; /* offsets in that BAR */
     uint32_t notify_mult;
-    uint8_t cfg_cap;                  /* PCI configuration access capability, 0: none */
+    uint8_t cfg_cap; /* PCI configuration access capability, 0: none */
     bool msix;
 } QVirtioDevice;
 
@@ -51,9 +51,9 @@ typedef struct QVirtQueue {
     uint16_t size;
     uint64_t desc, avail, used;
     uint16_t notify_off;
-    uint16_t next_desc;  /* simple allocator: descriptors are used round-robin */
-    uint16_t avail_idx;  /* the driver's copy of avail->idx */
-    uint16_t last_used;  /* used entries consumed so far */
+    uint16_t next_desc; /* simple allocator: descriptors are used round-robin */
+    uint16_t avail_idx; /* the driver's copy of avail->idx */
+    uint16_t last_used; /* used entries consumed so far */
 } QVirtQueue;
 
 /* The first virtio device of type `virtio_id` (vendor 1af4, device 0x1040 + id); maps

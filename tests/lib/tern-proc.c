@@ -14,8 +14,8 @@
 struct TernProc {
     char *dir;
     char *stderr_path;
-    GPid pid;     /* 0: not started or reaped */
-    int status;   /* wait status once reaped */
+    GPid pid;   /* 0: not started or reaped */
+    int status; /* wait status once reaped */
     bool reaped;
     int stdin_fd; /* our end of the stdin pipe, or -1 */
     bool quiet;
@@ -192,11 +192,10 @@ bool tern_proc_start(TernProc *p, const char *const *args, const TernProcOptions
     int out_fd = open_log(p, "stdout.log");
     int err_fd = open_log(p, "stderr.log");
     bool ok = g_spawn_async_with_pipes_and_fds(
-        p->dir, (const char *const *)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-        child_setup, GINT_TO_POINTER(getpid()), in_fd, out_fd, err_fd,
-        opts ? opts->inherit_fds : NULL, opts ? opts->inherit_fds : NULL,
-        opts ? opts->n_inherit_fds : 0,
-        &p->pid, NULL, NULL, NULL, errp);
+        p->dir, (const char *const *)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
+        GINT_TO_POINTER(getpid()), in_fd, out_fd, err_fd, opts ? opts->inherit_fds : NULL,
+        opts ? opts->inherit_fds : NULL, opts ? opts->n_inherit_fds : 0, &p->pid, NULL, NULL,
+        NULL, errp);
     close(in_fd);
     close(out_fd);
     close(err_fd);

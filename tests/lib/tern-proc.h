@@ -68,15 +68,14 @@ char *tern_proc_stderr(TernProc *p);
 void tern_proc_assert_refused(TernProc *p, const char *const *args, const char *message);
 
 /* Assert the child still runs; on failure, its stderr is part of the message. */
-#define tern_proc_assert_alive(p)                                                          \
-    do {                                                                                   \
-        if (!tern_proc_alive(p)) {                                                         \
-            g_autofree char *err_ = tern_proc_stderr(p);                                   \
-            g_autofree char *msg_ =                                                        \
-                g_strdup_printf("tern (pid %d) is not running; its stderr:\n%s",           \
-                                (int)tern_proc_pid(p), err_);                              \
-            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg_);        \
-        }                                                                                  \
+#define tern_proc_assert_alive(p)                                                              \
+    do {                                                                                       \
+        if (!tern_proc_alive(p)) {                                                             \
+            g_autofree char *err_ = tern_proc_stderr(p);                                       \
+            g_autofree char *msg_ = g_strdup_printf(                                           \
+                "tern (pid %d) is not running; its stderr:\n%s", (int)tern_proc_pid(p), err_); \
+            g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg_);            \
+        }                                                                                      \
     } while (0)
 
 #endif

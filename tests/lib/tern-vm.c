@@ -6,8 +6,8 @@ TernVm *tern_vm_start(const char *args)
     TernVm *vm = g_new0(TernVm, 1);
     vm->proc = tern_proc_new();
     vm->qmp_path = tern_proc_path(vm->proc, "qmp.sock");
-    char *line = g_strdup_printf("%s -display none -qmp unix:%s,server=on,wait=off", args,
-                                 vm->qmp_path);
+    char *line =
+        g_strdup_printf("%s -display none -qmp unix:%s,server=on,wait=off", args, vm->qmp_path);
     tern_proc_start_line(vm->proc, line);
     g_free(line);
     vm->qmp = tern_vm_connect(vm);

@@ -71,10 +71,12 @@ static void test_negotiation(void)
     qmp_ok(vm->qmp, "{'execute': 'cont'}");
     json_node_unref(qmp_ok(vm->qmp, "{'execute': 'stop'}"));
     GError *err = NULL;
-    g_autoptr(JsonObject) stop = qmp_client_wait_event(vm->qmp, "STOP", QMP_CLIENT_TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) stop =
+        qmp_client_wait_event(vm->qmp, "STOP", QMP_CLIENT_TIMEOUT_MS, &err);
     g_assert_no_error(err);
     /* ...left nothing for this one: the next message it reads is its own reply. */
-    g_assert_true(qmp_client_send_raw(c, "{'execute': 'qmp_capabilities', 'id': 'caps'}\n", 46, &err));
+    g_assert_true(
+        qmp_client_send_raw(c, "{'execute': 'qmp_capabilities', 'id': 'caps'}\n", 46, &err));
     g_autoptr(JsonObject) reply = qmp_client_read(c, QMP_CLIENT_TIMEOUT_MS, &err);
     g_assert_no_error(err);
     g_assert_true(json_object_has_member(reply, "return"));
@@ -113,9 +115,10 @@ static void test_queries(void)
     g_autoptr(JsonNode) name = qmp_ok(c, "{'execute': 'query-name'}");
     g_assert_cmpuint(json_object_get_size(json_node_get_object(name)), ==, 0);
 
-    static const char *const core[] = {"qmp_capabilities", "query-version", "query-commands",
-                                       "query-status",     "query-name",    "stop",
-                                       "cont",             "quit",          "query-qmp-schema"};
+    static const char *const core[] = {
+        "qmp_capabilities", "query-version", "query-commands", "query-status",
+        "query-name",       "stop",          "cont",           "quit",
+        "query-qmp-schema"};
     g_autoptr(JsonNode) cmds = qmp_ok(c, "{'execute': 'query-commands'}");
     g_autoptr(JsonNode) schema = qmp_ok(c, "{'execute': 'query-qmp-schema'}");
     JsonArray *cl = json_node_get_array(cmds);
@@ -186,7 +189,8 @@ static void test_quit(void)
     TernVm *vm = tern_vm_start(VM_ARGS);
     json_node_unref(qmp_ok(vm->qmp, "{'execute': 'quit'}"));
     GError *err = NULL;
-    g_autoptr(JsonObject) ev = qmp_client_wait_event(vm->qmp, "SHUTDOWN", QMP_CLIENT_TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) ev =
+        qmp_client_wait_event(vm->qmp, "SHUTDOWN", QMP_CLIENT_TIMEOUT_MS, &err);
     g_assert_no_error(err);
     JsonObject *data = obj(ev, "data");
     g_assert_false(json_object_get_boolean_member(data, "guest"));
@@ -226,9 +230,11 @@ static void test_signal(void)
     TernVm *vm = tern_vm_start(VM_ARGS);
     tern_proc_signal(vm->proc, SIGTERM);
     GError *err = NULL;
-    g_autoptr(JsonObject) ev = qmp_client_wait_event(vm->qmp, "SHUTDOWN", QMP_CLIENT_TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) ev =
+        qmp_client_wait_event(vm->qmp, "SHUTDOWN", QMP_CLIENT_TIMEOUT_MS, &err);
     g_assert_no_error(err);
-    g_assert_cmpstr(json_object_get_string_member(obj(ev, "data"), "reason"), ==, "host-signal");
+    g_assert_cmpstr(json_object_get_string_member(obj(ev, "data"), "reason"), ==,
+                    "host-signal");
     int code = -1;
     g_assert_true(tern_proc_wait(vm->proc, QMP_CLIENT_TIMEOUT_MS, &code));
     g_assert_cmpint(code, ==, 0);
@@ -261,7 +267,8 @@ static void test_bad_input(void)
     bad(vm, "\"text\"\n", "GenericError", "QMP input must be a JSON object");
     bad(vm, "42\n", "GenericError", "QMP input must be a JSON object");
     bad(vm, "{}\n", "GenericError", "QMP input lacks member 'execute'");
-    bad(vm, "{\"execute\": [\"stop\"]}\n", "GenericError", "QMP input member 'execute' must be a string");
+    bad(vm, "{\"execute\": [\"stop\"]}\n", "GenericError",
+        "QMP input member 'execute' must be a string");
     bad(vm, "{\"execute\": \"stop\", \"argumnts\": {}}\n", "GenericError",
         "QMP input member 'argumnts' is unexpected");
     bad(vm, "{\"execute\": \"stop\", \"arguments\": 1}\n", "GenericError",
@@ -415,9 +422,10 @@ static void test_many_clients(void)
     }
     /* All ask at once, then all read. */
     for (int i = 0; i < N_CLIENTS; i++) {
-        g_autofree char *req = g_strdup_printf(
-            "{\"execute\": \"qmp_capabilities\", \"id\": %d}\n"
-            "{\"execute\": \"query-status\", \"id\": %d}\n", i, 1000 + i);
+        g_autofree char *req =
+            g_strdup_printf("{\"execute\": \"qmp_capabilities\", \"id\": %d}\n"
+                            "{\"execute\": \"query-status\", \"id\": %d}\n",
+                            i, 1000 + i);
         g_assert_true(qmp_client_send_raw(clients[i], req, strlen(req), &err));
     }
     for (int i = 0; i < N_CLIENTS; i++) {
@@ -431,8 +439,8 @@ static void test_many_clients(void)
     /* One event reaches every one of them. */
     json_node_unref(qmp_ok(vm->qmp, "{'execute': 'cont'}"));
     for (int i = 0; i < N_CLIENTS; i++) {
-        g_autoptr(JsonObject) ev = qmp_client_wait_event(clients[i], "RESUME",
-                                                         QMP_CLIENT_TIMEOUT_MS, &err);
+        g_autoptr(JsonObject) ev =
+            qmp_client_wait_event(clients[i], "RESUME", QMP_CLIENT_TIMEOUT_MS, &err);
         g_assert_no_error(err);
     }
     for (int i = 0; i < N_CLIENTS; i++) {
@@ -445,8 +453,8 @@ static void test_many_clients(void)
 static void test_tcp_and_several_servers(void)
 {
     int port = test_free_tcp_port();
-    g_autofree char *args = g_strdup_printf(
-        VM_ARGS " -qmp tcp:127.0.0.1:%d,server=on,wait=off", port);
+    g_autofree char *args =
+        g_strdup_printf(VM_ARGS " -qmp tcp:127.0.0.1:%d,server=on,wait=off", port);
     TernVm *vm = tern_vm_start(args);
     GError *err = NULL;
     QmpClient *t = qmp_client_connect_tcp("127.0.0.1", port, QMP_CLIENT_TIMEOUT_MS, &err);
@@ -476,7 +484,8 @@ static void test_server_options(void)
 {
     refused("unix:%s,server=off,wait=off", "server=off) is not supported");
     refused("unix:%s", "server=off) is not supported");
-    refused("unix:%s,server=on", "wait=on (waiting for a client before starting) is not supported");
+    refused("unix:%s,server=on",
+            "wait=on (waiting for a client before starting) is not supported");
     refused("unix:%s,server=on,wait=on", "wait=on");
     refused("unix:%s,server=on,wait=off,mode=fast", "unknown option 'mode'");
     refused("unix:%s,server=maybe,wait=off", "'server' must be on or off");
@@ -495,8 +504,8 @@ static void test_server_options(void)
     g_assert_cmpint(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
     g_assert_cmpint(listen(fd, 1), ==, 0);
     g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sin, &len), ==, 0);
-    g_autofree char *busy = g_strdup_printf("tcp:127.0.0.1:%d,server=on,wait=off",
-                                            ntohs(sin.sin_port));
+    g_autofree char *busy =
+        g_strdup_printf("tcp:127.0.0.1:%d,server=on,wait=off", ntohs(sin.sin_port));
     refused(busy, "cannot listen on 127.0.0.1:");
     close(fd);
 }

@@ -97,8 +97,9 @@ static void assert_history(Fixture *f, const char *want, int64_t frames_per_rarp
         JsonObject *m = json_array_get_object_element(h, i);
         const char *kind = json_object_get_string_member(m, "kind");
         g_assert_cmpstr(kind, ==, kinds[i]);
-        int64_t *count = !strcmp(kind, "irq") ? &seen_irq : !strcmp(kind, "ack") ? &seen_ack
-                                                                                  : &seen_rarp;
+        int64_t *count = !strcmp(kind, "irq")   ? &seen_irq
+                         : !strcmp(kind, "ack") ? &seen_ack
+                                                : &seen_rarp;
         g_assert_cmpint(json_object_get_int_member(m, "n"), ==, ++*count);
         if (!strcmp(kind, "rarp")) {
             g_assert_cmpint(json_object_get_int_member(m, "frames"), ==, frames_per_rarp);
@@ -404,8 +405,8 @@ static void test_learned_bounded(void)
         uint8_t src[6] = {0x02, 0x99, 0, 0, i >> 8, i & 0xff};
         size_t len = qvnet_build_frame(frame, bcast, src, 0, 0x0806, 28);
         qvnet_tx(f.net, frame, len);
-        g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS),
-                        ==, len);
+        g_assert_cmpint(qvnet_backend_recv(f.backend, got, sizeof(got), QVIRTIO_TIMEOUT_MS), ==,
+                        len);
     }
     announce_self(&f, 1, NULL);
     assert_rarp(&f, default_mac, 0);
@@ -572,7 +573,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/announce/learned-bounded", test_learned_bounded);
     g_test_add_func("/virtio-net/announce/ageing", test_ageing);
     g_test_add_func("/virtio-net/announce/timeline-guest", test_timeline_guest);
-    g_test_add_func("/virtio-net/announce/timeline-guest-slow-ack", test_timeline_guest_slow_ack);
+    g_test_add_func("/virtio-net/announce/timeline-guest-slow-ack",
+                    test_timeline_guest_slow_ack);
     g_test_add_func("/virtio-net/announce/timeline-rarp", test_timeline_rarp);
     return g_test_run();
 }

@@ -697,7 +697,8 @@ static void test_qmp(void)
     /* Both NICs sent round 1 of RARP at once; nic1's guest was asked after it. */
     /* The history's wall-clock stamps vary: compare everything else exactly. */
     g_autoptr(GRegex) stamp = g_regex_new("\"wall-us\": [0-9]+", 0, 0, NULL);
-    g_autofree char *q = g_regex_replace_literal(stamp, q_raw, -1, 0, "\"wall-us\": T", 0, NULL);
+    g_autofree char *q =
+        g_regex_replace_literal(stamp, q_raw, -1, 0, "\"wall-us\": T", 0, NULL);
     g_autofree char *want = g_strdup_printf(
         "{\"return\": [{\"name\": \"nic0\", \"mac\": \"52:54:00:12:34:01\", \"active\": true, "
         "\"id\": \"x\", \"mode\": \"rarp\", \"rounds-done\": 1, \"rounds-left\": 2, "

@@ -21,13 +21,15 @@ static void test_full_line(void)
     TernConfig *c;
     GError *err = NULL;
     g_assert_cmpint(
-        parse("-enable-kvm -m 256 -smp 2 -kernel vmlinuz -initrd initrd.gz -append console=ttyS0 "
-              "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no "
-              "-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,id=nic0 "
-              "-qmp unix:/run/a.qmp,server=on,wait=off -qmp tcp:127.0.0.1:4444,server=on,wait=off "
-              "-serial stdio -nographic -name vm1 -S -pidfile /tmp/p -no-reboot -D /tmp/log "
-              "-incoming tcp:0:4444",
-              &c, &err),
+        parse(
+            "-enable-kvm -m 256 -smp 2 -kernel vmlinuz -initrd initrd.gz -append console=ttyS0 "
+            "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no "
+            "-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,id=nic0 "
+            "-qmp unix:/run/a.qmp,server=on,wait=off -qmp "
+            "tcp:127.0.0.1:4444,server=on,wait=off "
+            "-serial stdio -nographic -name vm1 -S -pidfile /tmp/p -no-reboot -D /tmp/log "
+            "-incoming tcp:0:4444",
+            &c, &err),
         ==, OPTIONS_RUN);
     g_assert_no_error(err);
     g_assert_cmpint(c->accel, ==, ACCEL_KVM);
@@ -65,23 +67,26 @@ static void test_defaults_and_variants(void)
     g_assert_null(c->serial);
     config_free(c);
 
-    g_assert_cmpint(parse("-m size=1G -smp cpus=4 -M pc,accel=qtest -qtest unix:/tmp/q", &c,
-                          NULL), ==, OPTIONS_RUN);
+    g_assert_cmpint(
+        parse("-m size=1G -smp cpus=4 -M pc,accel=qtest -qtest unix:/tmp/q", &c, NULL), ==,
+        OPTIONS_RUN);
     g_assert_cmpuint(c->ram_size, ==, 1ULL << 30);
     g_assert_cmpuint(c->smp, ==, 4);
     g_assert_cmpint(c->accel, ==, ACCEL_QTEST);
     config_free(c);
 
-    g_assert_cmpint(parse("--smp sockets=1,cores=2,threads=2 --m 512M -accel kvm -nographic",
-                          &c, NULL), ==, OPTIONS_RUN);
+    g_assert_cmpint(
+        parse("--smp sockets=1,cores=2,threads=2 --m 512M -accel kvm -nographic", &c, NULL), ==,
+        OPTIONS_RUN);
     g_assert_cmpuint(c->smp, ==, 4);
     g_assert_cmpuint(c->ram_size, ==, 512ULL << 20);
     g_assert_cmpstr(c->serial, ==, "stdio"); /* -nographic puts the serial on stdio */
     config_free(c);
 
     /* -qtest implies the qtest accelerator; ",," escapes a comma */
-    g_assert_cmpint(parse("-qtest unix:/tmp/q -name guest=a,,b -machine pc-i440fx-7.2", &c,
-                          NULL), ==, OPTIONS_RUN);
+    g_assert_cmpint(
+        parse("-qtest unix:/tmp/q -name guest=a,,b -machine pc-i440fx-7.2", &c, NULL), ==,
+        OPTIONS_RUN);
     g_assert_cmpint(c->accel, ==, ACCEL_QTEST);
     g_assert_cmpstr(c->name, ==, "a,b");
     g_assert_cmpstr(c->machine, ==, "pc");

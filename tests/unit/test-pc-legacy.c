@@ -34,8 +34,8 @@ static void rec_send_msi(uint64_t addr, uint32_t data)
 {
 }
 
-static const AccelOps rec_ops = {.name = "rec", .set_irq = rec_set_irq,
-                                 .send_msi = rec_send_msi};
+static const AccelOps rec_ops = {
+    .name = "rec", .set_irq = rec_set_irq, .send_msi = rec_send_msi};
 
 static uint8_t in8(uint16_t port)
 {
@@ -126,8 +126,8 @@ static void test_uart_file_output(void)
  * waits in the socket until the guest reads. */
 static void test_uart_unix_server_paced(void)
 {
-    g_autofree char *path = g_strdup_printf("%s/tern-serial-%d.sock", g_get_tmp_dir(),
-                                            getpid());
+    g_autofree char *path =
+        g_strdup_printf("%s/tern-serial-%d.sock", g_get_tmp_dir(), getpid());
     g_autofree char *spec = g_strdup_printf("unix:%s,server=on,wait=off", path);
     g_autoptr(GError) err = NULL;
     Chardev *chr = chardev_open("-serial", spec, &err);

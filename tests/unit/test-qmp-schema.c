@@ -31,9 +31,10 @@ static void test_commands_match_handlers(void)
         g_assert_true(qmp_command_is_registered(c->name));
         g_assert_nonnull(c->doc);
     }
-    static const char *const core[] = {"qmp_capabilities", "query-version", "query-commands",
-                                       "query-status",     "query-name",    "stop",
-                                       "cont",             "quit",          "query-qmp-schema"};
+    static const char *const core[] = {
+        "qmp_capabilities", "query-version", "query-commands", "query-status",
+        "query-name",       "stop",          "cont",           "quit",
+        "query-qmp-schema"};
     for (guint i = 0; i < G_N_ELEMENTS(core); i++) {
         g_assert_nonnull(qapi_schema_command(s, core[i]));
     }
@@ -211,7 +212,8 @@ static void check_ref(GHashTable *names, JsonObject *o, const char *key)
     }
 }
 
-static void check_member_refs(GHashTable *names, JsonObject *o, const char *list, const char *key)
+static void check_member_refs(GHashTable *names, JsonObject *o, const char *list,
+                              const char *key)
 {
     if (!json_object_has_member(o, list)) {
         return;
@@ -249,33 +251,37 @@ static void test_introspection(void)
     /* Every command is there, with QEMU's shapes. */
     GPtrArray *commands = qapi_schema_commands(qapi_schema());
     for (guint i = 0; i < commands->len; i++) {
-        JsonObject *c = g_hash_table_lookup(entities, ((QapiCommand *)commands->pdata[i])->name);
+        JsonObject *c =
+            g_hash_table_lookup(entities, ((QapiCommand *)commands->pdata[i])->name);
         g_assert_nonnull(c);
         g_assert_cmpstr(json_object_get_string_member(c, "meta-type"), ==, "command");
     }
     JsonObject *qs = g_hash_table_lookup(entities, "query-status");
     g_assert_cmpstr(json_object_get_string_member(qs, "arg-type"), ==, "q_empty");
-    JsonObject *info = g_hash_table_lookup(entities,
-                                           json_object_get_string_member(qs, "ret-type"));
+    JsonObject *info =
+        g_hash_table_lookup(entities, json_object_get_string_member(qs, "ret-type"));
     JsonArray *members = json_object_get_array_member(info, "members");
     gboolean saw_status = FALSE;
     for (guint i = 0; i < json_array_get_length(members); i++) {
         JsonObject *m = json_array_get_object_element(members, i);
         if (strcmp(json_object_get_string_member(m, "name"), "status") == 0) {
-            JsonObject *e = g_hash_table_lookup(entities, json_object_get_string_member(m, "type"));
+            JsonObject *e =
+                g_hash_table_lookup(entities, json_object_get_string_member(m, "type"));
             g_assert_cmpstr(json_object_get_string_member(e, "meta-type"), ==, "enum");
             JsonArray *values = json_object_get_array_member(e, "values");
-            g_assert_cmpstr(json_array_get_string_element(values, json_array_get_length(values) - 1),
-                            ==, "prelaunch-migrate");
+            g_assert_cmpstr(
+                json_array_get_string_element(values, json_array_get_length(values) - 1), ==,
+                "prelaunch-migrate");
             saw_status = TRUE;
         }
     }
     g_assert_true(saw_status);
     /* Optional members carry "default": null. */
     JsonObject *caps = g_hash_table_lookup(
-        entities, json_object_get_string_member(g_hash_table_lookup(entities, "qmp_capabilities"),
-                                                "arg-type"));
-    JsonObject *enable = json_array_get_object_element(json_object_get_array_member(caps, "members"), 0);
+        entities, json_object_get_string_member(
+                      g_hash_table_lookup(entities, "qmp_capabilities"), "arg-type"));
+    JsonObject *enable =
+        json_array_get_object_element(json_object_get_array_member(caps, "members"), 0);
     g_assert_cmpstr(json_object_get_string_member(enable, "name"), ==, "enable");
     g_assert_true(json_object_has_member(enable, "default"));
     g_assert_true(json_object_get_null_member(enable, "default"));
@@ -294,7 +300,8 @@ static const char test_schema[] =
     "{\"enums\": [{\"name\": \"Color\", \"doc\": \"d\", \"values\": [\"red\", \"blue\"]},"
     "             {\"name\": \"Kind\", \"doc\": \"d\", \"values\": [\"a\", \"b\"]}],"
     " \"structs\": ["
-    "   {\"name\": \"Inner\", \"doc\": \"d\", \"members\": {\"b\": \"int8\", \"*c\": \"Color\"}},"
+    "   {\"name\": \"Inner\", \"doc\": \"d\", \"members\": {\"b\": \"int8\", \"*c\": "
+    "\"Color\"}},"
     "   {\"name\": \"VarA\", \"doc\": \"d\", \"members\": {\"x\": \"str\"}}],"
     " \"unions\": [{\"name\": \"U\", \"doc\": \"d\", \"base\": {\"kind\": \"Kind\"},"
     "   \"discriminator\": \"kind\", \"data\": {\"a\": \"VarA\"}}],"
@@ -342,7 +349,8 @@ static void test_checker(void)
                "Invalid parameter type for 'l[1].b', expected: integer");
     check_args(s, "{\"l\": {}}", "Invalid parameter type for 'l', expected: array");
     check_args(s, "{\"in\": {\"b\": 128}}", "Parameter 'in.b' expects int8_t");
-    check_args(s, "{\"in\": {\"b\": 1.5}}", "Invalid parameter type for 'in.b', expected: integer");
+    check_args(s, "{\"in\": {\"b\": 1.5}}",
+               "Invalid parameter type for 'in.b', expected: integer");
     check_args(s, "{\"u8\": 255, \"u64\": -1, \"sz\": 0}", NULL);
     check_args(s, "{\"u8\": 256}", "Parameter 'u8' expects uint8_t");
     check_args(s, "{\"u8\": -1}", "Parameter 'u8' expects uint8_t");
@@ -387,24 +395,29 @@ static void test_schema_errors(void)
     schema_error("{\"commands\": [{\"name\": \"x\"}]}", "lacks a 'doc'");
     schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"retrns\": \"int\"}]}",
                  "unknown key 'retrns'");
-    schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"data\": {\"a\": \"Nope\"}}]}",
-                 "unknown type 'Nope'");
-    schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\"}, {\"name\": \"x\", \"doc\": \"d\"}]}",
+    schema_error(
+        "{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"data\": {\"a\": \"Nope\"}}]}",
+        "unknown type 'Nope'");
+    schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\"}, {\"name\": \"x\", "
+                 "\"doc\": \"d\"}]}",
                  "declared twice");
     schema_error("{\"structs\": [{\"name\": \"str\", \"doc\": \"d\", \"members\": {}}]}",
                  "taken or reserved");
     schema_error("{\"enums\": [{\"name\": \"E\", \"doc\": \"d\", \"values\": [\"a\", \"a\"]}]}",
                  "duplicate value");
     schema_error("{\"events\": [{\"name\": \"lower\", \"doc\": \"d\"}]}", "UPPER_CASE");
-    schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"data\": {\"a\": [\"int\", \"str\"]}}]}",
+    schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"data\": {\"a\": "
+                 "[\"int\", \"str\"]}}]}",
                  "one element");
-    schema_error("{\"structs\": [{\"name\": \"S\", \"doc\": \"d\", \"members\": {\"a\": \"int\"}}],"
-                 " \"unions\": [{\"name\": \"U\", \"doc\": \"d\", \"base\": {\"a\": \"int\"},"
-                 " \"discriminator\": \"a\", \"data\": {}}]}",
-                 "mandatory enum member");
-    schema_error("{\"alternates\": [{\"name\": \"A\", \"doc\": \"d\", \"data\": {\"i\": \"int\","
-                 " \"n\": \"number\"}}]}",
-                 "same JSON type");
+    schema_error(
+        "{\"structs\": [{\"name\": \"S\", \"doc\": \"d\", \"members\": {\"a\": \"int\"}}],"
+        " \"unions\": [{\"name\": \"U\", \"doc\": \"d\", \"base\": {\"a\": \"int\"},"
+        " \"discriminator\": \"a\", \"data\": {}}]}",
+        "mandatory enum member");
+    schema_error(
+        "{\"alternates\": [{\"name\": \"A\", \"doc\": \"d\", \"data\": {\"i\": \"int\","
+        " \"n\": \"number\"}}]}",
+        "same JSON type");
     schema_error("{\"commands\": [{\"name\": \"x\", \"doc\": \"d\", \"data\": \"int\"}]}",
                  "must name a struct");
 }

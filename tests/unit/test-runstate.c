@@ -5,38 +5,82 @@
 
 /* Every transition the table allows, spelled out independently of runstate.c. */
 static const char *const allowed[] = {
-    "debug>running", "debug>finish-migrate", "debug>prelaunch", "debug>suspended",
-    "inmigrate>internal-error", "inmigrate>io-error", "inmigrate>paused", "inmigrate>running",
-    "inmigrate>shutdown", "inmigrate>suspended", "inmigrate>watchdog",
-    "inmigrate>guest-panicked", "inmigrate>finish-migrate", "inmigrate>prelaunch",
-    "inmigrate>postmigrate", "inmigrate>prelaunch-migrate",
-    "internal-error>paused", "internal-error>finish-migrate", "internal-error>prelaunch",
-    "io-error>running", "io-error>finish-migrate", "io-error>prelaunch",
-    "paused>running", "paused>finish-migrate", "paused>postmigrate", "paused>prelaunch",
-    "postmigrate>running", "postmigrate>finish-migrate", "postmigrate>prelaunch",
-    "prelaunch>running", "prelaunch>finish-migrate", "prelaunch>inmigrate",
-    "finish-migrate>running", "finish-migrate>paused", "finish-migrate>postmigrate",
+    "debug>running",
+    "debug>finish-migrate",
+    "debug>prelaunch",
+    "debug>suspended",
+    "inmigrate>internal-error",
+    "inmigrate>io-error",
+    "inmigrate>paused",
+    "inmigrate>running",
+    "inmigrate>shutdown",
+    "inmigrate>suspended",
+    "inmigrate>watchdog",
+    "inmigrate>guest-panicked",
+    "inmigrate>finish-migrate",
+    "inmigrate>prelaunch",
+    "inmigrate>postmigrate",
+    "inmigrate>prelaunch-migrate",
+    "internal-error>paused",
+    "internal-error>finish-migrate",
+    "internal-error>prelaunch",
+    "io-error>running",
+    "io-error>finish-migrate",
+    "io-error>prelaunch",
+    "paused>running",
+    "paused>finish-migrate",
+    "paused>postmigrate",
+    "paused>prelaunch",
+    "postmigrate>running",
+    "postmigrate>finish-migrate",
+    "postmigrate>prelaunch",
+    "prelaunch>running",
+    "prelaunch>finish-migrate",
+    "prelaunch>inmigrate",
+    "finish-migrate>running",
+    "finish-migrate>paused",
+    "finish-migrate>postmigrate",
     "finish-migrate>prelaunch",
-    "restore-vm>running", "restore-vm>prelaunch",
-    "running>debug", "running>internal-error", "running>io-error", "running>paused",
-    "running>finish-migrate", "running>restore-vm", "running>save-vm", "running>shutdown",
-    "running>watchdog", "running>guest-panicked", "running>suspended",
+    "restore-vm>running",
+    "restore-vm>prelaunch",
+    "running>debug",
+    "running>internal-error",
+    "running>io-error",
+    "running>paused",
+    "running>finish-migrate",
+    "running>restore-vm",
+    "running>save-vm",
+    "running>shutdown",
+    "running>watchdog",
+    "running>guest-panicked",
+    "running>suspended",
     "save-vm>running",
-    "shutdown>paused", "shutdown>finish-migrate", "shutdown>prelaunch",
-    "suspended>running", "suspended>finish-migrate", "suspended>prelaunch",
-    "watchdog>running", "watchdog>finish-migrate", "watchdog>prelaunch",
-    "guest-panicked>running", "guest-panicked>finish-migrate", "guest-panicked>prelaunch",
-    "prelaunch-migrate>running", "prelaunch-migrate>finish-migrate",
-    "prelaunch-migrate>prelaunch", "prelaunch-migrate>shutdown",
+    "shutdown>paused",
+    "shutdown>finish-migrate",
+    "shutdown>prelaunch",
+    "suspended>running",
+    "suspended>finish-migrate",
+    "suspended>prelaunch",
+    "watchdog>running",
+    "watchdog>finish-migrate",
+    "watchdog>prelaunch",
+    "guest-panicked>running",
+    "guest-panicked>finish-migrate",
+    "guest-panicked>prelaunch",
+    "prelaunch-migrate>running",
+    "prelaunch-migrate>finish-migrate",
+    "prelaunch-migrate>prelaunch",
+    "prelaunch-migrate>shutdown",
     NULL,
 };
 
 static void test_names(void)
 {
     static const char *const names[] = {
-        "debug", "inmigrate", "internal-error", "io-error", "paused", "postmigrate",
-        "prelaunch", "finish-migrate", "restore-vm", "running", "save-vm", "shutdown",
-        "suspended", "watchdog", "guest-panicked", "prelaunch-migrate",
+        "debug",      "inmigrate",   "internal-error", "io-error",
+        "paused",     "postmigrate", "prelaunch",      "finish-migrate",
+        "restore-vm", "running",     "save-vm",        "shutdown",
+        "suspended",  "watchdog",    "guest-panicked", "prelaunch-migrate",
     };
     g_assert_cmpint(G_N_ELEMENTS(names), ==, RUN_STATE__MAX);
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -53,8 +97,8 @@ static void test_table_exact(void)
     int n_allowed = 0;
     for (int from = 0; from < RUN_STATE__MAX; from++) {
         for (int to = 0; to < RUN_STATE__MAX; to++) {
-            g_autofree char *key = g_strdup_printf("%s>%s", runstate_name(from),
-                                                   runstate_name(to));
+            g_autofree char *key =
+                g_strdup_printf("%s>%s", runstate_name(from), runstate_name(to));
             bool expect = g_strv_contains(allowed, key);
             if (runstate_transition_allowed(from, to) != expect) {
                 g_test_message("transition %s: table says %d, expected %d", key, !expect,
@@ -73,8 +117,10 @@ static void test_refused_samples(void)
     g_assert_false(runstate_transition_allowed(RUN_STATE_RUNNING, RUN_STATE_INMIGRATE));
     g_assert_false(runstate_transition_allowed(RUN_STATE_SHUTDOWN, RUN_STATE_RUNNING));
     g_assert_false(runstate_transition_allowed(RUN_STATE_RUNNING, RUN_STATE_PRELAUNCH_MIGRATE));
-    g_assert_false(runstate_transition_allowed(RUN_STATE_PRELAUNCH, RUN_STATE_PRELAUNCH_MIGRATE));
-    g_assert_false(runstate_transition_allowed(RUN_STATE_PRELAUNCH_MIGRATE, RUN_STATE_INMIGRATE));
+    g_assert_false(
+        runstate_transition_allowed(RUN_STATE_PRELAUNCH, RUN_STATE_PRELAUNCH_MIGRATE));
+    g_assert_false(
+        runstate_transition_allowed(RUN_STATE_PRELAUNCH_MIGRATE, RUN_STATE_INMIGRATE));
 }
 
 /* An invalid transition is a programming error: the process aborts. */

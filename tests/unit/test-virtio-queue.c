@@ -18,8 +18,8 @@
 #define ITABLE 0x13000
 #define BUF 0x20000
 
-#define FEATURES                                                                           \
-    (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                \
+#define FEATURES                                                                               \
+    (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |                    \
      VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VIRTIO_BIT(3))
 
 typedef struct {
@@ -481,9 +481,10 @@ static void test_kick_before_driver_ok(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->handled, ==, 2);
 }
 
-#define ADD(name, fn) g_test_add("/virtio/queue/" name, Fixture, NULL, fx_setup, fn, fx_teardown)
-#define ADD_BAD(name, setup)                                                               \
-    g_test_add("/virtio/queue/bad/" name, Fixture, (gconstpointer)setup, fx_setup, test_bad, \
+#define ADD(name, fn)                                                                          \
+    g_test_add("/virtio/queue/" name, Fixture, NULL, fx_setup, fn, fx_teardown)
+#define ADD_BAD(name, setup)                                                                   \
+    g_test_add("/virtio/queue/bad/" name, Fixture, (gconstpointer)setup, fx_setup, test_bad,   \
                fx_teardown)
 
 int main(int argc, char **argv)

@@ -132,10 +132,8 @@ static void test_boot_params(void)
         uint64_t addr, size;
         uint32_t type;
     } want[] = {
-        {0, 0x9fc00, 1},
-        {0x9fc00, 0x400, 2},
-        {0xe0000, 0x20000, 2},
-        {0x100000, (RAM_MB << 20) - 0x100000, 1},
+        {0, 0x9fc00, 1},         {0x9fc00, 0x400, 2},
+        {0xe0000, 0x20000, 2},   {0x100000, (RAM_MB << 20) - 0x100000, 1},
         {0xfeffc000, 0x4000, 2},
     };
     g_assert_cmpuint(*(uint8_t *)guest_ram_ptr(BP + 0x1e8, 1), ==, G_N_ELEMENTS(want));

@@ -22,8 +22,8 @@ typedef void ChardevReceive(void *opaque, const uint8_t *buf, size_t len);
 /* `option` names the command-line option in messages ("-serial"). */
 Chardev *chardev_open(const char *option, const char *spec, GError **errp);
 void chardev_close(Chardev *chr);
-void chardev_set_handlers(Chardev *chr, ChardevCanReceive *can_receive,
-                          ChardevReceive *receive, void *opaque);
+void chardev_set_handlers(Chardev *chr, ChardevCanReceive *can_receive, ChardevReceive *receive,
+                          void *opaque);
 /* The frontend has room again: resume reading input. Big lock held. */
 void chardev_accept_input(Chardev *chr);
 void chardev_write(Chardev *chr, const uint8_t *buf, size_t len);
