@@ -6,7 +6,8 @@
 # host's KVM cannot boot Linux), and so does tests/qemu-qtest/run.sh (QEMU's own qtest
 # programs against tern; its first run builds them, hence its longer time limit); the fuzz
 # targets in $FUZZ_BUILD get a short run each (FUZZ_CHECK_SECONDS) and replay their
-# regression inputs (tests/fuzz/run-fuzz.sh). A binary that dies without reporting counts
+# regression inputs (tests/fuzz/run-fuzz.sh); tests/check-format.sh fails a C file that
+# differs from .clang-format. A binary that dies without reporting counts
 # as a failure.
 # Under SANITIZE=1 every process (tests and the tern binaries they start) logs sanitizer
 # reports into one directory; any report there fails the run.
@@ -89,7 +90,10 @@ for t in tests/functional/*.sh; do
     run_tap "$t" "$t"
 done
 
-TEST_TIMEOUT=${QEMU_QTEST_TIMEOUT:-2400} run_tap tests/qemu-qtest/run.sh tests/qemu-qtest/run.sh
+if [ $unit_only = 0 ]; then
+    run_tap tests/check-format.sh tests/check-format.sh
+    TEST_TIMEOUT=${QEMU_QTEST_TIMEOUT:-2400} run_tap tests/qemu-qtest/run.sh tests/qemu-qtest/run.sh
+fi
 
 if [ "$SANITIZE" = 1 ] && ls "$logdir"/asan* "$logdir"/ubsan* >/dev/null 2>&1; then
     echo "FAIL: sanitizer reports:"
