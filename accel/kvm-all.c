@@ -503,7 +503,10 @@ static bool kvm_create_vm(KvmState *s, GError **errp)
 
 static void kvm_state_free(KvmState *s)
 {
-    kvm_dirty_log_stop(s);
+    /* Closing the VM drops its slots, dirty log and all: no slot update at exit. */
+    g_free(s->dirty_scratch);
+    s->dirty_scratch = NULL;
+    s->dirty_logging = false;
     if (s->vm_fd > 0) {
         close(s->vm_fd);
     }

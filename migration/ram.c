@@ -23,7 +23,8 @@ static struct {
     const RamDirtyLogOps *ops;
     void *opaque;
     bool hook_installed;
-    int tracking;               /* atomic: the hook records writes */
+    bool accel_on; /* the accelerator's log is on (left on by a successful migration) */
+    int tracking;  /* atomic: the hook records writes */
     unsigned long *hook_map[2]; /* per RAM block, set atomically by the write hook */
     unsigned hook_nblocks;
 } dlog;
@@ -32,11 +33,25 @@ void ram_dirty_log_register(const RamDirtyLogOps *ops, void *opaque)
 {
     dlog.ops = ops;
     dlog.opaque = opaque;
+    dlog.accel_on = false;
 }
 
 bool ram_dirty_log_tracks_vcpus(void)
 {
     return dlog.ops != NULL;
+}
+
+bool ram_dirty_log_is_on(void)
+{
+    return dlog.accel_on;
+}
+
+void ram_dirty_log_stop(void)
+{
+    if (dlog.accel_on) {
+        dlog.accel_on = false;
+        dlog.ops->stop(dlog.opaque);
+    }
 }
 
 static size_t bitmap_longs(uint64_t size)
@@ -122,11 +137,23 @@ RamSave *ram_save_setup(GError **errp)
     dlog.hook_nblocks = rs->nblocks;
     __atomic_store_n(&dlog.tracking, 1, __ATOMIC_RELEASE);
     if (dlog.ops && rs->nblocks > 0) {
-        if (!dlog.ops->start(dlog.opaque, errp)) {
+        if (dlog.accel_on) {
+            /* Left on by the previous (successful) migration: forget what it logged
+             * since (every page is dirty here anyway), so the first sync reports only
+             * what the guest writes from now on. */
+            for (unsigned i = 0; i < rs->nblocks; i++) {
+                if (!dlog.ops->sync(dlog.opaque, i, &rs->blocks[i], rs->map[i], errp)) {
+                    g_prefix_error(errp, "dirty log: ");
+                    ram_save_cleanup(rs, false);
+                    return NULL;
+                }
+            }
+        } else if (!dlog.ops->start(dlog.opaque, errp)) {
             g_prefix_error(errp, "dirty log: ");
-            ram_save_cleanup(rs);
+            ram_save_cleanup(rs, false);
             return NULL;
         }
+        dlog.accel_on = true;
         rs->accel_started = true;
     }
     rs->st.remaining = rs->dirty << MIG_PAGE_SHIFT;
@@ -272,14 +299,14 @@ void ram_save_stats(RamSave *rs, RamSaveStats *out)
     *out = rs->st;
 }
 
-void ram_save_cleanup(RamSave *rs)
+void ram_save_cleanup(RamSave *rs, bool keep_log)
 {
     if (!rs) {
         return;
     }
     __atomic_store_n(&dlog.tracking, 0, __ATOMIC_RELEASE);
-    if (rs->accel_started) {
-        dlog.ops->stop(dlog.opaque);
+    if (rs->accel_started && !keep_log) {
+        ram_dirty_log_stop();
     }
     for (unsigned i = 0; i < 2; i++) {
         g_free(rs->map[i]);

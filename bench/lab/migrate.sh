@@ -32,6 +32,8 @@
 # Output: bench/lab/lib.sh's protocol (INFO, METRIC, RESULT, # comments).
 set -u
 for a in "$@"; do case $a in *=*) export "${a?}" ;; esac; done
+# tern prints what its completion path costs after the confirmation (migration.c).
+export TERN_MIG_TIMING=1
 . "${LAB_TESTS:-/tests}/lib.sh"
 . "${LAB_TESTS:-/tests}/topology.sh"
 . "${BENCH_LIB:-/bench}/lib.sh"
@@ -165,6 +167,10 @@ measure() {
     fi
     hop_figures "$1 run $2" | grep -v '^# hop '
     result "$1" "$dst"
+    # tern's own figure (TERN_MIG_TIMING): the source's completion path after the
+    # confirmation, on the migration thread and on the main thread.
+    [ "$1" = tern ] && bench_diag "$1 run $2: source: $(grep -h 'after the confirmation' \
+        "/tmp/vm-$src/stderr" 2>/dev/null | sed 's/^tern: migration: //' | tail -n 1)"
     topo_pings_stop
     vm_stop "$src"; qmp_close "$src"
     # shellcheck disable=SC2016

@@ -38,6 +38,15 @@ typedef struct RamDirtyLogOps {
 void ram_dirty_log_register(const RamDirtyLogOps *ops, void *opaque);
 /* True when guest vCPU writes are tracked (an accelerator log is registered). */
 bool ram_dirty_log_tracks_vcpus(void);
+/*
+ * The accelerator's log outlives a successful migration (ram_save_cleanup with
+ * keep_log): turning it off costs a memory-slot update per block (29-57 ms of the lab's
+ * only CPU), which would compete with the destination starting the guest. It is turned
+ * off lazily, before this VM's vCPUs run again (vm_start), or reused (its log cleared) by
+ * the next ram_save_setup. ram_dirty_log_stop() does nothing when it is off. Big lock.
+ */
+bool ram_dirty_log_is_on(void);
+void ram_dirty_log_stop(void);
 
 /* Source side: one RAM save, driven by the migration thread. */
 typedef struct RamSaveStats {
@@ -51,7 +60,8 @@ typedef struct RamSaveStats {
 } RamSaveStats;
 
 typedef struct RamSave RamSave;
-/* Start the dirty log and mark every page dirty (the first pass sends all of RAM). */
+/* Start the dirty log (or clear it, when a previous migration left it on) and mark every
+ * page dirty (the first pass sends all of RAM). */
 RamSave *ram_save_setup(GError **errp);
 /* Send every page dirty in the bitmap (rate limited by the file); false on error. */
 bool ram_save_pass(RamSave *rs, MigFile *f);
@@ -70,7 +80,8 @@ bool ram_precopy_converged(uint64_t remaining, uint64_t prev_remaining, double b
  * figures move during a long pass, not only at its end. */
 typedef void RamSaveProgress(RamSave *rs, MigFile *f, void *opaque);
 void ram_save_set_progress(RamSave *rs, RamSaveProgress *cb, void *opaque);
-void ram_save_cleanup(RamSave *rs);
+/* keep_log: leave the accelerator's log on (the VM now runs elsewhere; see above). */
+void ram_save_cleanup(RamSave *rs, bool keep_log);
 
 /* Destination side: one RAM record of `type` (MIG_REC_RAM_*), its type byte read. */
 bool ram_load_record(MigFile *f, uint8_t type, GError **errp);

@@ -552,10 +552,24 @@ static void test_migrate_dirty_log(void)
     stop_vm();
     dirty_after_pass(rs);
     g_assert_cmpuint(dirty_after_pass(rs), ==, 0); /* stopped: nothing more */
+    /* Handed over: the log stays on; the next migration reuses it, cleared. */
     bql_lock();
-    ram_save_cleanup(rs);
+    ram_save_cleanup(rs, true);
     bql_unlock();
+    g_assert_true(kvm_state_get()->dirty_logging);
+    bql_lock();
+    rs = ram_save_setup(&err);
+    bql_unlock();
+    g_assert_no_error(err);
+    dirty_after_pass(rs);
+    g_assert_cmpuint(dirty_after_pass(rs), ==, 0);
+    bql_lock();
+    ram_save_cleanup(rs, true);
+    bql_unlock();
+    /* The VM runs here again (`cont` in postmigrate): off before the vCPUs run. */
+    start_vm();
     g_assert_false(kvm_state_get()->dirty_logging);
+    g_assert_false(ram_dirty_log_is_on());
     fixture_down(&f);
 }
 

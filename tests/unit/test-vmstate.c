@@ -581,7 +581,7 @@ static GByteArray *save_stream(void)
     RamSave *rs = ram_save_setup(&err);
     g_assert_no_error(err);
     g_assert_true(ram_save_pass(rs, f));
-    ram_save_cleanup(rs);
+    ram_save_cleanup(rs, false);
     g_autoptr(GByteArray) dev = g_byte_array_new();
     g_assert_true(savevm_save_devices(dev, &err));
     g_assert_no_error(err);
@@ -749,7 +749,7 @@ static void test_dirty_tracking(void)
     g_assert_cmpuint(st.normal - normal, ==, 2);
     g_assert_cmpuint(st.duplicate - dup, ==, 2);
     g_assert_cmpuint(ram_save_sync(rs, &err), ==, 0);
-    ram_save_cleanup(rs);
+    ram_save_cleanup(rs, false);
     mig_file_close(f);
 }
 
