@@ -24,6 +24,7 @@ static struct {
     void *opaque;
     bool hook_installed;
     bool accel_on; /* the accelerator's log is on (left on by a successful migration) */
+    bool saving;   /* a RamSave uses it (ram_save_setup .. ram_save_cleanup) */
     int tracking;  /* atomic: the hook records writes */
     unsigned long *hook_map[2]; /* per RAM block, set atomically by the write hook */
     unsigned hook_nblocks;
@@ -48,7 +49,8 @@ bool ram_dirty_log_is_on(void)
 
 void ram_dirty_log_stop(void)
 {
-    if (dlog.accel_on) {
+    /* `cont` on a VM paused before `migrate` runs it during pre-copy: the log stays. */
+    if (dlog.accel_on && !dlog.saving) {
         dlog.accel_on = false;
         dlog.ops->stop(dlog.opaque);
     }
@@ -154,6 +156,7 @@ RamSave *ram_save_setup(GError **errp)
             return NULL;
         }
         dlog.accel_on = true;
+        dlog.saving = true;
         rs->accel_started = true;
     }
     rs->st.remaining = rs->dirty << MIG_PAGE_SHIFT;
@@ -305,6 +308,9 @@ void ram_save_cleanup(RamSave *rs, bool keep_log)
         return;
     }
     __atomic_store_n(&dlog.tracking, 0, __ATOMIC_RELEASE);
+    if (rs->accel_started) {
+        dlog.saving = false;
+    }
     if (rs->accel_started && !keep_log) {
         ram_dirty_log_stop();
     }

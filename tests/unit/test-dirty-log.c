@@ -137,6 +137,26 @@ static void test_success_then_migrate_again(void)
     g_assert_cmpuint(fake.stops, ==, 2);
 }
 
+/* `cont` during pre-copy (the VM was paused before `migrate`): the log stays on. */
+static void test_cont_during_precopy(void)
+{
+    fresh();
+    paused();
+    RamSave *rs = setup();
+    bql_lock();
+    vm_start();
+    bql_unlock();
+    g_assert_true(fake.on_when_running);
+    g_assert_cmpuint(fake.stops, ==, 0);
+    g_autoptr(GError) err = NULL;
+    bql_lock();
+    g_assert_cmpuint(ram_save_sync(rs, &err), !=, UINT64_MAX);
+    bql_unlock();
+    g_assert_no_error(err);
+    cleanup(rs, false);
+    g_assert_cmpuint(fake.stops, ==, 1);
+}
+
 /* Failed or cancelled: off at once, and off when the VM resumes. */
 static void test_failure_stops(void)
 {
@@ -160,6 +180,7 @@ int main(int argc, char **argv)
     vm_state_notify_add(on_run_state, NULL, 0);
     g_test_add_func("/dirty-log/success-then-cont", test_success_then_cont);
     g_test_add_func("/dirty-log/success-then-migrate-again", test_success_then_migrate_again);
+    g_test_add_func("/dirty-log/cont-during-precopy", test_cont_during_precopy);
     g_test_add_func("/dirty-log/failure-stops", test_failure_stops);
     return g_test_run();
 }
