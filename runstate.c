@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include "error.h"
 #include "main-loop.h"
-#include "migration/ram.h"
 #include "qapi-enum.h"
 #include "runstate.h"
 
@@ -242,9 +241,6 @@ void vm_start(void)
     if (from == RUN_STATE_RUNNING) {
         return;
     }
-    /* A migration that handed the VM over left the dirty log on (migration/ram.h):
-     * write-protect faults on every page are no way to run here. */
-    ram_dirty_log_stop();
     runstate_set(RUN_STATE_RUNNING);
     clock_virtual_set_running(true);
     vm_state_notify(true, RUN_STATE_RUNNING, from);

@@ -13,6 +13,7 @@
 #include "main-loop.h"
 #include "migration/ram.h"
 #include "migration/savevm.h"
+#include "runstate.h"
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 #define RUN_MAX 64 /* pages per record */
@@ -28,13 +29,31 @@ static struct {
     int tracking;  /* atomic: the hook records writes */
     unsigned long *hook_map[2]; /* per RAM block, set atomically by the write hook */
     unsigned hook_nblocks;
+    VMChangeStateEntry *runstate_notifier; /* while an accelerator log is registered */
 } dlog;
+
+/* Before this VM's vCPUs run again (device priority: ahead of the accelerator's start),
+ * a log left on by a migration that handed the VM over goes off: write-protect faults on
+ * every page are no way to run here. */
+static void ram_vm_state_change(void *opaque, bool running, RunState state, RunState from)
+{
+    if (running) {
+        ram_dirty_log_stop();
+    }
+}
 
 void ram_dirty_log_register(const RamDirtyLogOps *ops, void *opaque)
 {
     dlog.ops = ops;
     dlog.opaque = opaque;
     dlog.accel_on = false;
+    if (ops && !dlog.runstate_notifier) {
+        dlog.runstate_notifier =
+            vm_state_notify_add(ram_vm_state_change, NULL, VM_STATE_PRIO_DEVICE);
+    } else if (!ops && dlog.runstate_notifier) {
+        vm_state_notify_remove(dlog.runstate_notifier);
+        dlog.runstate_notifier = NULL;
+    }
 }
 
 bool ram_dirty_log_tracks_vcpus(void)

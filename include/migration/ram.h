@@ -42,9 +42,10 @@ bool ram_dirty_log_tracks_vcpus(void);
  * The accelerator's log outlives a successful migration (ram_save_cleanup with
  * keep_log): turning it off costs a memory-slot update per block (29-57 ms of the lab's
  * only CPU), which would compete with the destination starting the guest. It is turned
- * off lazily, before this VM's vCPUs run again (vm_start), or reused (its log cleared) by
- * the next ram_save_setup. ram_dirty_log_stop() does nothing when it is off, nor while a
- * migration uses it (`cont` during pre-copy of a VM paused before `migrate`). Big lock.
+ * off lazily, before this VM's vCPUs run again (ram.c subscribes to the run state), or reused
+ * (its log cleared) by the next ram_save_setup. ram_dirty_log_stop() does nothing when it is
+ * off, nor while a migration uses it (`cont` during pre-copy of a VM paused before `migrate`).
+ * Big lock.
  */
 bool ram_dirty_log_is_on(void);
 void ram_dirty_log_stop(void);

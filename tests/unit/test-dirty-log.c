@@ -177,7 +177,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     g_test_init(&argc, &argv, NULL);
     g_assert_true(guest_ram_init(2 << 20, 2 << 20, &err));
-    vm_state_notify_add(on_run_state, NULL, 0);
+    vm_state_notify_add(on_run_state, NULL, VM_STATE_PRIO_ACCEL); /* where vCPUs start */
     g_test_add_func("/dirty-log/success-then-cont", test_success_then_cont);
     g_test_add_func("/dirty-log/success-then-migrate-again", test_success_then_migrate_again);
     g_test_add_func("/dirty-log/cont-during-precopy", test_cont_during_precopy);
