@@ -111,12 +111,10 @@ const VirtIONetProp virtio_net_props[] = {
      .doc = "when transmit runs"},
     {"announce_rarp", VNET_PROP_ENUM, FIELD(rarp_mode), .def = 1, .values = vnet_rarp_values,
      .doc = "RARP on every announce, or only when the guest cannot announce"},
-    /* Strings: read by the model, which resolves them (bus, netdev, ...). */
+    /* Strings: read by the model, which resolves them. The transport's own (addr, bus,
+     * romfile for PCI) are the transport's. */
     {"netdev", VNET_PROP_STRING, .doc = "the backend's id"},
     {"mac", VNET_PROP_STRING, .doc = "unicast MAC (default 52:54:00:12:34:56 + n)"},
-    {"addr", VNET_PROP_STRING, .doc = "PCI slot[.function]"},
-    {"bus", VNET_PROP_STRING, .doc = "pci.0 only"},
-    {"romfile", VNET_PROP_STRING, .doc = "empty only"},
     {NULL},
 };
 
@@ -259,12 +257,19 @@ static bool vnet_read_value(const TernOpts *o, const VirtIONetProp *p, VirtIONet
     return true; /* strings: the model reads them */
 }
 
-bool virtio_net_props_parse(const TernOpts *o, VirtIONetProps *c, GError **errp)
+bool virtio_net_props_parse(const TernOpts *o, const char *const *transport_props,
+                            VirtIONetProps *c, GError **errp)
 {
-    const char *known[G_N_ELEMENTS(virtio_net_props)];
-    size_t n = 0;
+    size_t n = 0, t = 0;
+    while (transport_props && transport_props[t]) {
+        t++;
+    }
+    g_autofree const char **known = g_new(const char *, G_N_ELEMENTS(virtio_net_props) + t);
     for (const VirtIONetProp *p = virtio_net_props; p->name; p++) {
         known[n++] = p->name;
+    }
+    for (size_t i = 0; i < t; i++) {
+        known[n++] = transport_props[i];
     }
     known[n] = NULL;
     if (!opts_check_keys(o, known, errp)) {

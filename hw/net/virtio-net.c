@@ -1,14 +1,16 @@
 /*
- * virtio-net.c: the virtio network device: `-device virtio-net-pci` and its properties,
- * config space, feature rules, reset, link state, and the data path between the guest's
- * rx/tx queues and the netdev. The control queue and receive filter are in
- * virtio-net-ctrl.c, the guest announce in virtio-net-announce.c.
+ * virtio-net.c: the virtio network device as a VirtioDeviceClass (the transport makes it
+ * `-device virtio-net-pci`): creation from its properties (their table is in
+ * virtio-net-props.c), config space, feature rules, reset, link state, and the data path
+ * between the guest's rx/tx queues and the netdev. The control queue and receive filter
+ * are in virtio-net-ctrl.c, the guest announce in virtio-net-announce.c.
  */
 #include <stdarg.h>
 #include <string.h>
 #include "error.h"
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
+#include "hw/virtio-pci.h" /* only to register the -device class */
 #include "main-loop.h"
 #include "migration/savevm.h"
 #include "monitor/qmp.h"
@@ -344,30 +346,16 @@ typedef struct VnetConfig {
     VirtIONetProps p;
     uint8_t mac[ETH_ALEN];
     bool mac_given;
-    int slot;
     NetClientState *backend;
 } VnetConfig;
 
-static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
+static bool vnet_parse(const TernOpts *o, const char *const *transport_props, VnetConfig *c,
+                       GError **errp)
 {
-    if (!virtio_net_props_parse(o, &c->p, errp)) {
+    if (!virtio_net_props_parse(o, transport_props, &c->p, errp)) {
         return false;
     }
-    const char *v = opts_get(o, "bus");
-    if (v && strcmp(v, "pci.0") != 0) {
-        return tern_error_fail(
-            errp, "-device virtio-net-pci: Bus '%s' not found (the pc machine has pci.0)", v);
-    }
-    v = opts_get(o, "romfile");
-    if (v && *v) {
-        return tern_error_fail(
-            errp,
-            "-device virtio-net-pci: romfile=%s: tern loads no option ROMs (use romfile=)", v);
-    }
-    c->slot = -1;
-    if ((v = opts_get(o, "addr")) && (c->slot = pci_parse_slot(v, errp)) < 0) {
-        return false;
-    }
+    const char *v;
     if ((v = opts_get(o, "mac"))) {
         if (!net_parse_mac(v, c->mac)) {
             return tern_error_fail(
@@ -396,8 +384,9 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     return true;
 }
 
-static void virtio_net_free(VirtIONet *n)
+static void virtio_net_free(VirtIODevice *vdev)
 {
+    VirtIONet *n = virtio_net_of(vdev);
     if (n->nc) {
         net_client_free(n->nc);
     }
@@ -409,11 +398,12 @@ static void virtio_net_free(VirtIONet *n)
     g_free(n);
 }
 
-static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **errp)
+static VirtIODevice *virtio_net_create(const TernOpts *o, const char *const *transport_props,
+                                       const char *backend_path, GError **errp)
 {
     VnetConfig c = {0};
-    if (!vnet_parse(o, &c, errp)) {
-        return false;
+    if (!vnet_parse(o, transport_props, &c, errp)) {
+        return NULL;
     }
     VirtIONet *n = g_new0(VirtIONet, 1);
     if (o->id) {
@@ -422,7 +412,7 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
     } else {
         n->name = g_strdup_printf("virtio-net-pci.%u", vnet_registry.unnamed_nics++);
     }
-    n->qom_path = g_strdup_printf("%s/virtio-backend", ds->path);
+    n->qom_path = g_strdup(backend_path);
     if (!c.mac_given) {
         static const uint8_t base[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
         memcpy(c.mac, base, ETH_ALEN);
@@ -447,52 +437,42 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
     n->rxfilter_notify_enabled = true;
     if (c.backend && !net_client_connect(n->nc, c.backend, errp)) {
         g_prefix_error(errp, "-device virtio-net-pci: ");
-        virtio_net_free(n);
-        return false;
+        virtio_net_free(&n->vdev);
+        return NULL;
     }
     /* Offloads need the guest's header to reach the kernel (tap); a backend without
      * (socket) gets whole frames, and the features are not offered, as in QEMU. */
     if (c.p.offloads && c.backend && net_vnet_hdr_enable(n->nc)) {
         n->vdev.host_features |= c.p.offloads;
     }
-    if (!virtio_pci_realize(&n->proxy, &n->vdev, n->name, 0x020000, c.slot, errp)) {
-        g_prefix_error(errp, "-device virtio-net-pci: ");
-        msix_uninit(&n->proxy.pci);
-        virtio_net_free(n);
-        return false;
-    }
-    virtio_reset(&n->vdev);
+    return &n->vdev;
+}
+
+static void virtio_net_realized(VirtIODevice *vdev)
+{
+    VirtIONet *n = virtio_net_of(vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
     n->runstate_notifier =
         vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
-    g_autofree char *path = pci_device_path(&n->proxy.pci);
-    g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
-    n->migration_section = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
-    ds->pci = &n->proxy.pci;
-    ds->opaque = n;
-    return true;
 }
 
-/* The guest ejected the NIC: its section, bus slot, MSI-X (routes, irqfds), ioeventfds
- * and the link to its netdev all go; the netdev stays for another NIC. */
-static void virtio_net_pci_destroy(DeviceState *ds)
+/* Unplug: the link to the netdev goes with the free; the netdev stays for another NIC. */
+static void virtio_net_unrealize(VirtIODevice *vdev)
 {
-    VirtIONet *n = ds->opaque;
-    vmstate_unregister(n->migration_section);
+    VirtIONet *n = virtio_net_of(vdev);
     vm_state_notify_remove(n->runstate_notifier);
     virtio_net_tx_reset(n); /* no transmit run may follow the unplug */
-    virtio_pci_unrealize(&n->proxy);
-    msix_uninit(&n->proxy.pci);
-    JsonObject *data = json_object_new();
-    json_object_set_string_member(data, "path", n->qom_path);
-    qmp_event_emit("DEVICE_DELETED", data);
-    virtio_net_free(n);
 }
 
-static const DeviceClass virtio_net_pci_class = {
-    .name = "virtio-net-pci",
-    .desc = "virtio network device (modern PCI)",
-    .create = virtio_net_pci_create,
-    .destroy = virtio_net_pci_destroy,
+static const VirtioDeviceClass virtio_net_class = {
+    .name = "virtio-net",
+    .class_code = 0x020000, /* Ethernet controller */
+    .create = virtio_net_create,
+    .realized = virtio_net_realized,
+    .unrealize = virtio_net_unrealize,
+    .free = virtio_net_free,
+    .vmsd = &vmstate_virtio_net,
+    .vdev_offset = offsetof(VirtIONet, vdev),
 };
-DEVICE_CLASS_REGISTER(virtio_net_pci_class)
+VIRTIO_PCI_DEVICE_REGISTER(virtio_net_class, "virtio-net-pci",
+                           "virtio network device (modern PCI)")

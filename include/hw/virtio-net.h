@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "hw/virtio-pci.h"
 #include "hw/virtio.h"
 #include "main-loop.h"
 #include "migration/vmstate.h"
@@ -177,8 +176,10 @@ struct VirtIONetProp {
 };
 
 extern const VirtIONetProp virtio_net_props[]; /* ends with a NULL name */
-/* Read every property of o (refusing unknown ones) with defaults and dependencies. */
-bool virtio_net_props_parse(const TernOpts *o, VirtIONetProps *c, GError **errp);
+/* Read every property of o with defaults and dependencies, refusing unknown ones (but
+ * for transport_props, NULL-terminated: the transport's to read). */
+bool virtio_net_props_parse(const TernOpts *o, const char *const *transport_props,
+                            VirtIONetProps *c, GError **errp);
 /* The guest's feature set f breaks a dependency: why, else NULL. */
 const char *virtio_net_props_invalid(uint64_t f);
 const char *virtio_net_props_feature_name(unsigned bit);
@@ -186,7 +187,6 @@ const char *virtio_net_props_feature_name(unsigned bit);
 char *virtio_net_props_doc(void);
 
 typedef struct VirtIONet {
-    VirtIOPCIProxy proxy; /* first: the PCI device */
     VirtIODevice vdev;
     NetClientState *nc;
     char *name;                    /* the NIC's name: the device id, or virtio-net-pci.N */
@@ -201,7 +201,6 @@ typedef struct VirtIONet {
     bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
     VirtIONetTx tx;
     VMChangeStateEntry *runstate_notifier;
-    VMStateEntry *migration_section; /* "0000:00:SS.0/virtio-net" */
 
     /* Receive filter, programmed through the control queue. */
     bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
