@@ -1,12 +1,13 @@
 /*
- * virtio-net-vmstate.c: virtio-net's migration section, one per NIC, named after its
- * PCI address ("0000:00:03.0/virtio-net"). In order: the queue-pair count (must match),
- * the virtio core (queues, features, status), the PCI function (config space, BARs,
- * MSI-X), then the NIC: current MAC, status (link and a pending S_ANNOUNCE), every
+ * virtio-net-vmstate.c: virtio-net's own migration state (version 2), saved by its
+ * transport at the end of the transport's section ("0000:00:03.0/virtio-net", after the
+ * virtio core and the PCI function; docs/migration-stream.md). In order: the queue-pair
+ * count (must match), the current MAC, status (link and a pending S_ANNOUNCE), every
  * receive-filter field (modes, MAC table with its overflow flags and the unicast /
  * multicast split, the VLAN filter), the deferred announce request and the learned
  * (MAC, VLAN) table the VMM's RARP announces; in the subsection "virtio-net/learned-age",
  * how long ago each learned address was last seen (its ageing goes on across the move).
+ * The core has loaded when these are: post_load derives from the negotiated features.
  *
  * Not migrated, on purpose: announce rounds in flight (net/announce.c starts fresh ones
  * when the destination first runs), the announce properties and the configured MAC
@@ -160,14 +161,12 @@ static bool vnet_post_load(void *opaque, int version_id, GError **errp)
 
 const VMStateDescription vmstate_virtio_net = {
     .name = "virtio-net",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = vnet_post_load,
     .fields =
         (const VMStateField[]){
             VMSTATE_UINT16_EQUAL(max_queue_pairs, VirtIONet),
-            VMSTATE_VIRTIO_DEVICE(vdev, VirtIONet),
-            VMSTATE_VIRTIO_PCI(proxy, VirtIONet),
             VMSTATE_BUFFER_NAMED("mac", guest_mac, VirtIONet),
             VMSTATE_UINT16(status, VirtIONet),
             VMSTATE_BOOL(promisc, VirtIONet),

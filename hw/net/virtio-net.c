@@ -1,14 +1,16 @@
 /*
- * virtio-net.c: the virtio network device: `-device virtio-net-pci` and its properties,
- * config space, feature rules, reset, link state, and the data path between the guest's
- * rx/tx queues and the netdev. The control queue and receive filter are in
- * virtio-net-ctrl.c, the guest announce in virtio-net-announce.c.
+ * virtio-net.c: the virtio network device as a VirtioDeviceClass (the transport makes it
+ * `-device virtio-net-pci`): creation from its properties (their table is in
+ * virtio-net-props.c), config space, feature rules, reset, link state, and the data path
+ * between the guest's rx/tx queues and the netdev. The control queue and receive filter
+ * are in virtio-net-ctrl.c, the guest announce in virtio-net-announce.c.
  */
 #include <stdarg.h>
 #include <string.h>
 #include "error.h"
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
+#include "hw/virtio-pci.h" /* only to register the -device class */
 #include "main-loop.h"
 #include "migration/savevm.h"
 #include "monitor/qmp.h"
@@ -39,62 +41,9 @@ static void virtio_net_get_config(VirtIODevice *vdev, uint8_t *config)
     config[VIRTIO_NET_CONFIG_MAX_VQ_PAIRS + 1] = n->max_queue_pairs >> 8;
 }
 
-/* Features that need another one (virtio 1.x 5.1.3.1; Linux refuses such a device). */
-static const struct {
-    unsigned bit;
-    unsigned needs;
-    const char *prop, *needs_prop;
-} vnet_feature_deps[] = {
-    {VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ, "ctrl_rx", "ctrl_vq"},
-    {VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ, "ctrl_vlan", "ctrl_vq"},
-    {VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_VQ, "ctrl_rx_extra", "ctrl_vq"},
-    {VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_RX, "ctrl_rx_extra", "ctrl_rx"},
-    {VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ, "ctrl_mac_addr", "ctrl_vq"},
-    {VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ, "guest_announce", "ctrl_vq"},
-};
-
-/* Offloads and what each needs (5.1.3.1): segmentation needs the checksum offload of
- * the same direction, ECN needs segmentation (either family). */
-#define B(x) VIRTIO_BIT(VIRTIO_NET_F_##x)
-static const struct {
-    const char *prop;
-    unsigned bit;
-    uint64_t needs; /* any one of these bits; 0: none */
-    const char *needs_prop;
-} vnet_offloads[] = {
-    {"csum", VIRTIO_NET_F_CSUM, 0, NULL},
-    {"guest_csum", VIRTIO_NET_F_GUEST_CSUM, 0, NULL},
-    {"host_tso4", VIRTIO_NET_F_HOST_TSO4, B(CSUM), "csum=on"},
-    {"host_tso6", VIRTIO_NET_F_HOST_TSO6, B(CSUM), "csum=on"},
-    {"host_ecn", VIRTIO_NET_F_HOST_ECN, B(HOST_TSO4) | B(HOST_TSO6),
-     "host_tso4=on or host_tso6=on"},
-    {"guest_tso4", VIRTIO_NET_F_GUEST_TSO4, B(GUEST_CSUM), "guest_csum=on"},
-    {"guest_tso6", VIRTIO_NET_F_GUEST_TSO6, B(GUEST_CSUM), "guest_csum=on"},
-    {"guest_ecn", VIRTIO_NET_F_GUEST_ECN, B(GUEST_TSO4) | B(GUEST_TSO6),
-     "guest_tso4=on or guest_tso6=on"},
-};
-#undef B
-
-/* Whether offload i's dependency holds in feature set f. */
-static bool vnet_offload_dep_ok(size_t i, uint64_t f)
-{
-    return !vnet_offloads[i].needs || (f & vnet_offloads[i].needs);
-}
-
 static const char *virtio_net_validate_features(VirtIODevice *vdev, uint64_t f)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
-        if ((f & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
-            !(f & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
-            return "a control feature without the control queue";
-        }
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
-        if ((f & VIRTIO_BIT(vnet_offloads[i].bit)) && !vnet_offload_dep_ok(i, f)) {
-            return "an offload without the offload it builds on";
-        }
-    }
-    return NULL;
+    return virtio_net_props_invalid(f);
 }
 
 void virtio_net_apply_features(VirtIONet *n, uint64_t f)
@@ -139,15 +88,13 @@ static void virtio_net_reset(VirtIODevice *vdev)
     net_client_purge(n->nc);
 }
 
-static const char *virtio_net_feature_name(unsigned bit);
-
 static const VirtioDeviceOps virtio_net_ops = {
     .validate_features = virtio_net_validate_features,
     .set_features = virtio_net_set_features,
     .get_config = virtio_net_get_config,
     .set_status = virtio_net_set_status,
     .reset = virtio_net_reset,
-    .feature_name = virtio_net_feature_name,
+    .feature_name = virtio_net_props_feature_name,
 };
 
 /* ---- receive ------------------------------------------------------------------------ */
@@ -394,231 +341,21 @@ static const NetClientInfo virtio_net_info = {
 
 /* ---- -device virtio-net-pci --------------------------------------------------------- */
 
-/* Feature properties, QEMU's names and defaults. */
-static const struct {
-    const char *prop;
-    unsigned bit;
-} vnet_feature_props[] = {
-    {"mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF},
-    {"status", VIRTIO_NET_F_STATUS},
-    {"ctrl_vq", VIRTIO_NET_F_CTRL_VQ},
-    {"ctrl_rx", VIRTIO_NET_F_CTRL_RX},
-    {"ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN},
-    {"ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA},
-    {"guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE},
-    {"ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR},
-    {"event_idx", VIRTIO_RING_F_EVENT_IDX},
-    {"indirect_desc", VIRTIO_RING_F_INDIRECT_DESC},
-};
-
-static const char *virtio_net_feature_name(unsigned bit)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_props); i++) {
-        if (vnet_feature_props[i].bit == bit) {
-            return vnet_feature_props[i].prop;
-        }
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
-        if (vnet_offloads[i].bit == bit) {
-            return vnet_offloads[i].prop;
-        }
-    }
-    return NULL;
-}
-
-/* QEMU properties for features tern does not implement: accepted only as off. */
-static const char *const vnet_off_only_props[] = {
-    "mq",  "gso",  "guest_ufo", "host_ufo",   "ctrl_guest_offloads", "guest_rsc_ext",
-    "rss", "hash", "host_uso",  "guest_uso4", "guest_uso6",          "mtu_bypass",
-};
-
-static const char *const vnet_known_props[] = {
-    "netdev",
-    "mac",
-    "addr",
-    "bus",
-    "romfile",
-    "rx_queue_size",
-    "tx_queue_size",
-    "tx",
-    "x-txtimer",
-    "x-txburst",
-    "announce_rarp",
-    "announce_learned",
-    "announce_ageing",
-    "mrg_rxbuf",
-    "status",
-    "ctrl_vq",
-    "ctrl_rx",
-    "ctrl_vlan",
-    "ctrl_rx_extra",
-    "guest_announce",
-    "ctrl_mac_addr",
-    "event_idx",
-    "indirect_desc",
-    "mq",
-    "csum",
-    "guest_csum",
-    "gso",
-    "guest_tso4",
-    "guest_tso6",
-    "guest_ecn",
-    "guest_ufo",
-    "host_tso4",
-    "host_tso6",
-    "host_ecn",
-    "host_ufo",
-    "ctrl_guest_offloads",
-    "guest_rsc_ext",
-    "rss",
-    "hash",
-    "host_uso",
-    "guest_uso4",
-    "guest_uso6",
-    "mtu_bypass",
-    NULL,
-};
-
+/* The table's properties and what the strings among them resolve to. */
 typedef struct VnetConfig {
-    uint64_t features;
-    uint64_t offloads; /* offered only when the backend passes virtio_net_hdr through */
+    VirtIONetProps p;
     uint8_t mac[ETH_ALEN];
     bool mac_given;
-    int slot;
     NetClientState *backend;
-    uint64_t rx_size, tx_size;
-    bool rarp_fallback, learned;
-    uint64_t ageing;
-    VirtIONetTxMode tx_mode;
-    uint64_t tx_interval_ns, tx_burst;
 } VnetConfig;
 
-static bool vnet_parse_features(const TernOpts *o, VnetConfig *c, GError **errp)
+static bool vnet_parse(const TernOpts *o, const char *const *transport_props, VnetConfig *c,
+                       GError **errp)
 {
-    c->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC);
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_props); i++) {
-        bool on;
-        if (!opts_get_bool(o, vnet_feature_props[i].prop, true, &on, errp)) {
-            return false;
-        }
-        if (on) {
-            c->features |= VIRTIO_BIT(vnet_feature_props[i].bit);
-        }
-    }
-    /* Offloads default to on (QEMU's defaults), a dependent one to what it builds on. */
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_offloads); i++) {
-        bool dep_ok = vnet_offload_dep_ok(i, c->offloads), on;
-        if (!opts_get_bool(o, vnet_offloads[i].prop, dep_ok, &on, errp)) {
-            return false;
-        }
-        if (on && !dep_ok) {
-            return tern_error_fail(
-                errp, "-device virtio-net-pci: %s=on requires %s; set %s=off",
-                vnet_offloads[i].prop, vnet_offloads[i].needs_prop, vnet_offloads[i].prop);
-        }
-        if (on) {
-            c->offloads |= VIRTIO_BIT(vnet_offloads[i].bit);
-        }
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_off_only_props); i++) {
-        bool on;
-        if (!opts_get_bool(o, vnet_off_only_props[i], false, &on, errp)) {
-            return false;
-        }
-        if (on) {
-            return tern_error_fail(errp,
-                                   "-device virtio-net-pci: %s=on is not supported by tern "
-                                   "(use %s=off or leave it out)",
-                                   vnet_off_only_props[i], vnet_off_only_props[i]);
-        }
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(vnet_feature_deps); i++) {
-        if ((c->features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
-            !(c->features & VIRTIO_BIT(vnet_feature_deps[i].needs))) {
-            return tern_error_fail(errp,
-                                   "-device virtio-net-pci: %s=on requires %s=on (a Linux "
-                                   "guest refuses the device "
-                                   "otherwise); set %s=off or %s=on",
-                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop,
-                                   vnet_feature_deps[i].prop, vnet_feature_deps[i].needs_prop);
-        }
-    }
-    if ((c->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
-        !(c->features & VIRTIO_BIT(VIRTIO_NET_F_STATUS))) {
-        return tern_error_fail(
-            errp,
-            "-device virtio-net-pci: guest_announce=on requires status=on (the guest reads the "
-            "announce bit from the status field); set guest_announce=off "
-            "or status=on");
-    }
-    return true;
-}
-
-static bool vnet_parse_queue_size(const TernOpts *o, const char *key, uint64_t *out,
-                                  GError **errp)
-{
-    if (!opts_get_uint(o, key, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE, out, errp)) {
+    if (!virtio_net_props_parse(o, transport_props, &c->p, errp)) {
         return false;
     }
-    if (*out < VIRTIO_NET_QUEUE_SIZE || (*out & (*out - 1))) {
-        return tern_error_fail(errp,
-                               "-device virtio-net-pci: Invalid %s (= %" G_GUINT64_FORMAT
-                               "), must be a power of 2 "
-                               "between %d and %d.",
-                               key, *out, VIRTIO_NET_QUEUE_SIZE, VIRTQUEUE_MAX_SIZE);
-    }
-    return true;
-}
-
-static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
-{
-    if (!opts_check_keys(o, vnet_known_props, errp) || !vnet_parse_features(o, c, errp) ||
-        !vnet_parse_queue_size(o, "rx_queue_size", &c->rx_size, errp) ||
-        !vnet_parse_queue_size(o, "tx_queue_size", &c->tx_size, errp) ||
-        !opts_get_bool(o, "announce_learned", true, &c->learned, errp) ||
-        !opts_get_uint(o, "announce_ageing", VIRTIO_NET_AGEING_DEFAULT, VIRTIO_NET_AGEING_MAX,
-                       &c->ageing, errp)) {
-        return false;
-    }
-    /* QEMU's names; x-txtimer is in ns, as in QEMU (its uint32 bounds it). */
-    if (!opts_get_uint(o, "x-txtimer", VIRTIO_NET_TX_INTERVAL_NS, UINT32_MAX,
-                       &c->tx_interval_ns, errp) ||
-        !opts_get_uint(o, "x-txburst", VIRTIO_NET_TX_BURST, INT32_MAX, &c->tx_burst, errp)) {
-        return false;
-    }
-    if (c->tx_burst == 0) {
-        return tern_error_fail(
-            errp,
-            "-device virtio-net-pci: x-txburst=0: a transmit run must send at least one frame");
-    }
-    const char *v = opts_get(o, "tx");
-    if (v && strcmp(v, "bh") != 0 && strcmp(v, "timer") != 0) {
-        return tern_error_fail(errp, "-device virtio-net-pci: tx=%s: expected 'bh' or 'timer'",
-                               v);
-    }
-    c->tx_mode = v && strcmp(v, "timer") == 0 ? VIRTIO_NET_TX_TIMER : VIRTIO_NET_TX_BH;
-    v = opts_get(o, "announce_rarp");
-    if (v && strcmp(v, "always") != 0 && strcmp(v, "fallback") != 0) {
-        return tern_error_fail(
-            errp, "-device virtio-net-pci: announce_rarp=%s: expected 'fallback' or 'always'",
-            v);
-    }
-    c->rarp_fallback = v && strcmp(v, "fallback") == 0;
-    v = opts_get(o, "bus");
-    if (v && strcmp(v, "pci.0") != 0) {
-        return tern_error_fail(
-            errp, "-device virtio-net-pci: Bus '%s' not found (the pc machine has pci.0)", v);
-    }
-    v = opts_get(o, "romfile");
-    if (v && *v) {
-        return tern_error_fail(
-            errp,
-            "-device virtio-net-pci: romfile=%s: tern loads no option ROMs (use romfile=)", v);
-    }
-    c->slot = -1;
-    if ((v = opts_get(o, "addr")) && (c->slot = pci_parse_slot(v, errp)) < 0) {
-        return false;
-    }
+    const char *v;
     if ((v = opts_get(o, "mac"))) {
         if (!net_parse_mac(v, c->mac)) {
             return tern_error_fail(
@@ -647,8 +384,9 @@ static bool vnet_parse(const TernOpts *o, VnetConfig *c, GError **errp)
     return true;
 }
 
-static void virtio_net_free(VirtIONet *n)
+static void virtio_net_free(VirtIODevice *vdev)
 {
+    VirtIONet *n = virtio_net_of(vdev);
     if (n->nc) {
         net_client_free(n->nc);
     }
@@ -660,11 +398,12 @@ static void virtio_net_free(VirtIONet *n)
     g_free(n);
 }
 
-static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **errp)
+static VirtIODevice *virtio_net_create(const TernOpts *o, const char *const *transport_props,
+                                       const char *backend_path, GError **errp)
 {
     VnetConfig c = {0};
-    if (!vnet_parse(o, &c, errp)) {
-        return false;
+    if (!vnet_parse(o, transport_props, &c, errp)) {
+        return NULL;
     }
     VirtIONet *n = g_new0(VirtIONet, 1);
     if (o->id) {
@@ -673,77 +412,67 @@ static bool virtio_net_pci_create(const TernOpts *o, DeviceState *ds, GError **e
     } else {
         n->name = g_strdup_printf("virtio-net-pci.%u", vnet_registry.unnamed_nics++);
     }
-    n->qom_path = g_strdup_printf("%s/virtio-backend", ds->path);
+    n->qom_path = g_strdup(backend_path);
     if (!c.mac_given) {
         static const uint8_t base[ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
         memcpy(c.mac, base, ETH_ALEN);
         c.mac[5] += vnet_registry.default_macs++;
     }
     memcpy(n->cmdline_mac, c.mac, ETH_ALEN);
-    n->announce_learned = c.learned;
-    n->announce_ageing = c.ageing;
+    n->announce_learned = c.p.learned;
+    n->announce_ageing = c.p.ageing;
     n->max_queue_pairs = 1;
 
     virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_LEN, &virtio_net_ops);
-    n->vdev.host_features = c.features;
-    n->rx_vq = virtio_add_queue(&n->vdev, c.rx_size, virtio_net_handle_rx);
-    n->tx_vq = virtio_add_queue(&n->vdev, c.tx_size, virtio_net_handle_tx);
-    virtio_net_tx_init(n, c.tx_mode, c.tx_interval_ns, c.tx_burst);
-    if (c.features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+    n->vdev.host_features = c.p.features;
+    n->rx_vq = virtio_add_queue(&n->vdev, c.p.rx_size, virtio_net_handle_rx);
+    n->tx_vq = virtio_add_queue(&n->vdev, c.p.tx_size, virtio_net_handle_tx);
+    virtio_net_tx_init(n, c.p.tx_mode, c.p.tx_interval_ns, c.p.tx_burst);
+    if (c.p.features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) {
         n->ctrl_vq = virtio_add_queue(&n->vdev, 64, virtio_net_handle_ctrl);
     }
     n->nc = net_client_new(&virtio_net_info, n->name, n);
     memcpy(n->nc->cmdline_mac, c.mac, ETH_ALEN);
-    n->nc->announce_rarp_fallback = c.rarp_fallback;
+    n->nc->announce_rarp_fallback = c.p.rarp_mode == 0;
     n->rxfilter_notify_enabled = true;
     if (c.backend && !net_client_connect(n->nc, c.backend, errp)) {
         g_prefix_error(errp, "-device virtio-net-pci: ");
-        virtio_net_free(n);
-        return false;
+        virtio_net_free(&n->vdev);
+        return NULL;
     }
     /* Offloads need the guest's header to reach the kernel (tap); a backend without
      * (socket) gets whole frames, and the features are not offered, as in QEMU. */
-    if (c.offloads && c.backend && net_vnet_hdr_enable(n->nc)) {
-        n->vdev.host_features |= c.offloads;
+    if (c.p.offloads && c.backend && net_vnet_hdr_enable(n->nc)) {
+        n->vdev.host_features |= c.p.offloads;
     }
-    if (!virtio_pci_realize(&n->proxy, &n->vdev, n->name, 0x020000, c.slot, errp)) {
-        g_prefix_error(errp, "-device virtio-net-pci: ");
-        msix_uninit(&n->proxy.pci);
-        virtio_net_free(n);
-        return false;
-    }
-    virtio_reset(&n->vdev);
+    return &n->vdev;
+}
+
+static void virtio_net_realized(VirtIODevice *vdev)
+{
+    VirtIONet *n = virtio_net_of(vdev);
     n->status = n->nc->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
     n->runstate_notifier =
         vm_state_notify_add(virtio_net_vm_state_change, n, VM_STATE_PRIO_DEVICE);
-    g_autofree char *path = pci_device_path(&n->proxy.pci);
-    g_autofree char *idstr = g_strdup_printf("%s/virtio-net", path);
-    n->migration_section = vmstate_register_named(idstr, 0, &vmstate_virtio_net, n);
-    ds->pci = &n->proxy.pci;
-    ds->opaque = n;
-    return true;
 }
 
-/* The guest ejected the NIC: its section, bus slot, MSI-X (routes, irqfds), ioeventfds
- * and the link to its netdev all go; the netdev stays for another NIC. */
-static void virtio_net_pci_destroy(DeviceState *ds)
+/* Unplug: the link to the netdev goes with the free; the netdev stays for another NIC. */
+static void virtio_net_unrealize(VirtIODevice *vdev)
 {
-    VirtIONet *n = ds->opaque;
-    vmstate_unregister(n->migration_section);
+    VirtIONet *n = virtio_net_of(vdev);
     vm_state_notify_remove(n->runstate_notifier);
     virtio_net_tx_reset(n); /* no transmit run may follow the unplug */
-    virtio_pci_unrealize(&n->proxy);
-    msix_uninit(&n->proxy.pci);
-    JsonObject *data = json_object_new();
-    json_object_set_string_member(data, "path", n->qom_path);
-    qmp_event_emit("DEVICE_DELETED", data);
-    virtio_net_free(n);
 }
 
-static const DeviceClass virtio_net_pci_class = {
-    .name = "virtio-net-pci",
-    .desc = "virtio network device (modern PCI)",
-    .create = virtio_net_pci_create,
-    .destroy = virtio_net_pci_destroy,
+static const VirtioDeviceClass virtio_net_class = {
+    .name = "virtio-net",
+    .class_code = 0x020000, /* Ethernet controller */
+    .create = virtio_net_create,
+    .realized = virtio_net_realized,
+    .unrealize = virtio_net_unrealize,
+    .free = virtio_net_free,
+    .vmsd = &vmstate_virtio_net,
+    .vdev_offset = offsetof(VirtIONet, vdev),
 };
-DEVICE_CLASS_REGISTER(virtio_net_pci_class)
+VIRTIO_PCI_DEVICE_REGISTER(virtio_net_class, "virtio-net-pci",
+                           "virtio network device (modern PCI)")

@@ -396,7 +396,7 @@ static bool proxy_vector_ok(VirtIOPCIProxy *p, uint16_t v, int queue, GError **e
     return false;
 }
 
-static bool proxy_post_load(void *opaque, int version_id, GError **errp)
+bool virtio_pci_post_load(void *opaque, int version_id, GError **errp)
 {
     VirtIOPCIProxy *p = opaque;
     VirtIODevice *vdev = p->vdev;
@@ -415,19 +415,12 @@ static bool proxy_post_load(void *opaque, int version_id, GError **errp)
     return true;
 }
 
-const VMStateDescription vmstate_virtio_pci = {
-    .name = "virtio-pci",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .post_load = proxy_post_load,
-    .fields =
-        (const VMStateField[]){
-            VMSTATE_PCI_DEVICE(pci, VirtIOPCIProxy),
-            VMSTATE_UINT32(dfselect, VirtIOPCIProxy),
-            VMSTATE_UINT32(gfselect, VirtIOPCIProxy),
-            VMSTATE_UINT16(queue_sel, VirtIOPCIProxy),
-            VMSTATE_END_OF_LIST(),
-        },
+const VMStateField vmstate_virtio_pci_fields[] = {
+    VMSTATE_PCI_DEVICE(pci, VirtIOPCIProxy),
+    VMSTATE_UINT32(dfselect, VirtIOPCIProxy),
+    VMSTATE_UINT32(gfselect, VirtIOPCIProxy),
+    VMSTATE_UINT16(queue_sel, VirtIOPCIProxy),
+    VMSTATE_END_OF_LIST(),
 };
 
 /* ---- realize ------------------------------------------------------------------------ */

@@ -42,6 +42,8 @@ struct DeviceClass {
     /* Undo create once the device has left the guest (eject, reset with an unplug
      * pending): free everything it holds. NULL: the device cannot be unplugged. */
     void (*destroy)(DeviceState *ds);
+    /* For a class that serves several models (virtio-pci: the VirtioDeviceClass). */
+    const void *data;
 };
 
 /* The hotplug controller of the machine's PCI bus (ACPI PCI hotplug on pc). */

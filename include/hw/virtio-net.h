@@ -16,11 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "hw/virtio-pci.h"
 #include "hw/virtio.h"
 #include "main-loop.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
+#include "options.h"
 #include "runstate.h"
 
 #define VIRTIO_ID_NET 1
@@ -138,8 +138,55 @@ typedef struct VirtIONetTx {
     Timer *timer;        /* on the virtual clock */
 } VirtIONetTx;
 
+/* virtio-net-props.c: the command-line properties, one table. */
+typedef enum {
+    VNET_PROP_FEATURE,  /* on|off: a feature bit offered to the guest */
+    VNET_PROP_OFFLOAD,  /* on|off: an offload bit, offered with a header-passing netdev */
+    VNET_PROP_OFF_ONLY, /* QEMU's property for a feature tern lacks: only off */
+    VNET_PROP_BOOL,     /* on|off into a field; the kinds above are read first, in order */
+    VNET_PROP_UINT,     /* a number from 0 to max (and check) into a uint64_t field */
+    VNET_PROP_ENUM,     /* one of values into an unsigned field (its index) */
+    VNET_PROP_STRING,   /* read and resolved by the model */
+} VirtIONetPropKind;
+
+/* What the table's properties fill in. */
+typedef struct VirtIONetProps {
+    uint64_t features;
+    uint64_t offloads; /* offered only when the backend passes virtio_net_hdr through */
+    uint64_t rx_size, tx_size, ageing, tx_interval_ns, tx_burst;
+    bool learned;
+    unsigned tx_mode;   /* VirtIONetTxMode */
+    unsigned rarp_mode; /* 0: fallback, 1: always */
+} VirtIONetProps;
+
+typedef struct VirtIONetProp VirtIONetProp;
+struct VirtIONetProp {
+    const char *name;
+    VirtIONetPropKind kind;
+    unsigned bit;    /* FEATURE, OFFLOAD */
+    size_t offset;   /* BOOL, UINT, ENUM: the field in VirtIONetProps */
+    uint64_t def;    /* bool: 0/1; ENUM: index into values */
+    uint64_t max;    /* UINT */
+    uint64_t needs;  /* FEATURE: all these bits; OFFLOAD: any one of them */
+    uint64_t needs2; /* FEATURE: a second dependency, reported on its own */
+    const char *needs_prop, *needs_prop2;
+    const char *const *values; /* ENUM, NULL-terminated; an error lists the first two */
+    bool (*check)(const VirtIONetProp *p, uint64_t v, GError **errp); /* UINT */
+    const char *doc;
+};
+
+extern const VirtIONetProp virtio_net_props[]; /* ends with a NULL name */
+/* Read every property of o with defaults and dependencies, refusing unknown ones (but
+ * for transport_props, NULL-terminated: the transport's to read). */
+bool virtio_net_props_parse(const TernOpts *o, const char *const *transport_props,
+                            VirtIONetProps *c, GError **errp);
+/* The guest's feature set f breaks a dependency: why, else NULL. */
+const char *virtio_net_props_invalid(uint64_t f);
+const char *virtio_net_props_feature_name(unsigned bit);
+/* The table as Markdown, as docs/virtio.md lists it. */
+char *virtio_net_props_doc(void);
+
 typedef struct VirtIONet {
-    VirtIOPCIProxy proxy; /* first: the PCI device */
     VirtIODevice vdev;
     NetClientState *nc;
     char *name;                    /* the NIC's name: the device id, or virtio-net-pci.N */
@@ -154,7 +201,6 @@ typedef struct VirtIONet {
     bool guest_csum; /* GUEST_CSUM negotiated: receive headers pass to the guest as they are */
     VirtIONetTx tx;
     VMChangeStateEntry *runstate_notifier;
-    VMStateEntry *migration_section; /* "0000:00:SS.0/virtio-net" */
 
     /* Receive filter, programmed through the control queue. */
     bool promisc, allmulti, alluni, nomulti, nouni, nobcast;

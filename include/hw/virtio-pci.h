@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "hw/pci.h"
+#include "hw/qdev.h"
+#include "migration/savevm.h"
 #include "hw/virtio.h"
 
 #define PCI_VENDOR_ID_VIRTIO 0x1af4
@@ -79,6 +81,12 @@ typedef struct VirtIOPCIProxy {
     uint64_t ioeventfd_base;
     int ioeventfd[VIRTIO_QUEUES_MAX];
     GSource *ioeventfd_src[VIRTIO_QUEUES_MAX];
+    /* Set by the -device class (virtio-pci-device.c): the model, its state, the
+     * section this transport saves them in. */
+    const VirtioDeviceClass *vdc;
+    void *device_state;
+    VMStateDescription *section_vmsd;
+    VMStateEntry *migration_section;
 } VirtIOPCIProxy;
 
 /* Make `vdev` (its queues already added) a PCI function in `slot` (-1: first free). */
@@ -87,16 +95,26 @@ bool virtio_pci_realize(VirtIOPCIProxy *proxy, VirtIODevice *vdev, const char *n
 void virtio_pci_unrealize(VirtIOPCIProxy *proxy);
 
 /*
- * Migration: the PCI function (config space, MSI-X) and the transport's selectors, as a
- * struct the device embeds in its section after VMSTATE_VIRTIO_DEVICE. On load every
- * vector the core uses must exist on this side; a driver that was ready gets its
- * ioeventfds back.
+ * Migration: the transport's fields (the PCI function: config space, BARs, MSI-X; the
+ * selectors), saved by virtio-pci-device.c between the virtio core and the model's own
+ * state. Its check that every vector the core uses exists on this side, and the restart
+ * of a ready driver's ioeventfds, run after the whole section has loaded
+ * (virtio_pci_post_load).
  */
-extern const VMStateDescription vmstate_virtio_pci;
-#define VMSTATE_VIRTIO_PCI(f, st)                                                              \
-    {                                                                                          \
-        .name = "virtio-pci", .type = VMS_STRUCT, .offset = offsetof(st, f),                   \
-        .size = sizeof(VirtIOPCIProxy), .vmsd = &vmstate_virtio_pci                            \
-    }
+extern const VMStateField vmstate_virtio_pci_fields[];
+bool virtio_pci_post_load(void *opaque, int version_id, GError **errp);
+
+/* -device <model>-pci: the transport wrapping any VirtioDeviceClass. */
+bool virtio_pci_device_create(const TernOpts *o, DeviceState *ds, GError **errp);
+void virtio_pci_device_destroy(DeviceState *ds);
+#define VIRTIO_PCI_DEVICE_REGISTER(vdc, class_name, description)                               \
+    static const DeviceClass vdc##_pci_class = {                                               \
+        .name = (class_name),                                                                  \
+        .desc = (description),                                                                 \
+        .create = virtio_pci_device_create,                                                    \
+        .destroy = virtio_pci_device_destroy,                                                  \
+        .data = &(vdc),                                                                        \
+    };                                                                                         \
+    DEVICE_CLASS_REGISTER(vdc##_pci_class)
 
 #endif

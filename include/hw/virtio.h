@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include "migration/vmstate.h"
+#include "options.h"
 
 /* Device status bits (virtio 1.x, 2.1). */
 #define VIRTIO_CONFIG_S_ACKNOWLEDGE 0x01
@@ -137,6 +138,39 @@ struct VirtIODevice {
     const VirtioTransportOps *transport;
     void *transport_opaque;
 };
+
+/*
+ * A virtio device model as every transport sees it: a file under hw/ declares one of
+ * these, its VirtioDeviceOps and its properties, and registers it with a transport
+ * (VIRTIO_PCI_DEVICE_REGISTER); it holds no transport code. The transport asks the model
+ * for a VirtIODevice, makes it visible to the guest, saves it in the transport's section
+ * (the core, then the transport, then `vmsd`) and, at unplug, hands it back.
+ */
+typedef struct VirtioDeviceClass {
+    const char *name;    /* "virtio-net": its section is "<bus address>/<name>" */
+    uint32_t class_code; /* what a PCI transport shows (0x020000: Ethernet) */
+    /* Build the device from its options (queues added, features offered). It refuses
+     * unknown properties, those in `transport_props` excepted (the transport reads
+     * them). `backend_path`: its QOM path, for events. NULL with errp set: nothing
+     * left. */
+    VirtIODevice *(*create)(const TernOpts *o, const char *const *transport_props,
+                            const char *backend_path, GError **errp);
+    /* Optional: the device is on its bus, reset and visible to the guest. */
+    void (*realized)(VirtIODevice *vdev);
+    /* Optional: unplug: stop whatever could still reach the transport. */
+    void (*unrealize)(VirtIODevice *vdev);
+    void (*free)(VirtIODevice *vdev);
+    /* The device's own migration state, a struct with the VirtIODevice at
+     * `vdev_offset` (subsections of its own allowed). */
+    const VMStateDescription *vmsd;
+    size_t vdev_offset;
+} VirtioDeviceClass;
+
+/* The model's state behind vdev (what its vmsd describes). */
+static inline void *virtio_device_state(const VirtioDeviceClass *vdc, VirtIODevice *vdev)
+{
+    return (char *)vdev - vdc->vdev_offset;
+}
 
 void virtio_init(VirtIODevice *vdev, const char *name, uint16_t device_id, size_t config_len,
                  const VirtioDeviceOps *ops);

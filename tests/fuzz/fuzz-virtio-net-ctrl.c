@@ -15,6 +15,7 @@
 #include "fuzz-vm.h"
 #include "hw/memory.h"
 #include "hw/pci.h"
+#include "hw/virtio-pci.h"
 #include "monitor/qmp.h"
 #include "runstate.h"
 #include "../lib/qvirtio.h"
@@ -45,7 +46,8 @@ static void pci_config_write16(int devfn, unsigned offset, uint16_t v)
 static void driver_init(VirtIONet *n, uint64_t features)
 {
     VirtIODevice *vdev = &n->vdev;
-    pci_config_write16(n->proxy.pci.devfn, PCI_COMMAND, PCI_COMMAND_MASTER);
+    VirtIOPCIProxy *proxy = vdev->transport_opaque; /* the NIC's transport */
+    pci_config_write16(proxy->pci.devfn, PCI_COMMAND, PCI_COMMAND_MASTER);
     virtio_set_status(vdev, 0);
     virtio_set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
     virtio_write_driver_features(vdev, 0, (uint32_t)features);

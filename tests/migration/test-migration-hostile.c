@@ -157,15 +157,16 @@ static void test_serial_fifo(void)
 }
 
 /*
- * virtio-net's section starts with u16 max_queue_pairs, then the virtio core as a nested
- * struct: u32 version, u32 num_queues, u8 status, u64 driver_features, u64 guest_features,
- * u8 isr, u8 config_generation, u16 config_vector, bool broken, then each queue as a
- * nested struct: u32 version, u16 num, bool enabled, u64 desc, avail, used, u16 vector...
+ * The NIC's section (the virtio-pci transport's, version 2) starts with the virtio core as
+ * a nested struct: u32 version, u32 num_queues, u8 status, u64 driver_features, u64
+ * guest_features, u8 isr, u8 config_generation, u16 config_vector, bool broken, then each
+ * queue as a nested struct: u32 version, u16 num, bool enabled, u64 desc, avail, used,
+ * u16 vector...
  */
-#define VIRTIO_STATUS 10
-#define VIRTIO_GUEST_FEATURES 19
-#define VIRTIO_CONFIG_VECTOR 29
-#define VQ0 32
+#define VIRTIO_STATUS 8
+#define VIRTIO_GUEST_FEATURES 17
+#define VIRTIO_CONFIG_VECTOR 27
+#define VQ0 30
 #define VQ_NUM 4
 #define VQ_ENABLED 6
 #define VQ_VECTOR 31
@@ -199,12 +200,13 @@ static void test_virtio(void)
 }
 
 /*
- * virtio-net's own fields end its section, so they are found from the end (a fresh NIC
- * has no learned addresses): mac_table {u32 version, u32 in_use, u32 first_multi, bool,
- * bool, macs[64 * 6], u8 0}, u32 vlans[128], bool announce_deferred, u32 learned_count,
- * u32 learned_last, u64 learned_seq, u8 0.
+ * virtio-net's own state, a nested struct, ends the section, so its fields are found from
+ * the end (a fresh NIC has no learned addresses): mac_table {u32 version, u32 in_use, u32
+ * first_multi, bool, bool, macs[64 * 6], u8 0}, u32 vlans[128], bool announce_deferred,
+ * u32 learned_count, u32 learned_last, u64 learned_seq, u8 0 (the NIC's subsections),
+ * u8 0 (the section's).
  */
-#define TAIL_AFTER_MACS (1 + 512 + 1 + 4 + 4 + 8 + 1)
+#define TAIL_AFTER_MACS (1 + 512 + 1 + 4 + 4 + 8 + 1 + 1)
 #define MAC_TABLE_IN_USE (4 + 4 + 1 + 1 + 64 * 6 + TAIL_AFTER_MACS)
 #define MAC_TABLE_FIRST_MULTI (MAC_TABLE_IN_USE - 4)
 
@@ -214,9 +216,13 @@ static void test_virtio_net_mac_table(void)
     static const uint8_t n65[] = {0, 0, 0, 65}, n1[] = {0, 0, 0, 1};
     static const Patch patches[] = {
         {NIC, MAC_TABLE_IN_USE, n65, 4,
-         "field 'mac_table.in_use': 65 entries with 0 unicast do not fit a table of 64", true},
+         "field 'virtio-net.mac_table.in_use': 65 entries with 0 unicast do not fit a table of "
+         "64",
+         true},
         {NIC, MAC_TABLE_FIRST_MULTI, n1, 4,
-         "field 'mac_table.in_use': 0 entries with 1 unicast do not fit a table of 64", true},
+         "field 'virtio-net.mac_table.in_use': 0 entries with 1 unicast do not fit a table of "
+         "64",
+         true},
     };
     for (guint i = 0; i < G_N_ELEMENTS(patches); i++) {
         assert_patch_refused(pc(), &patches[i]);
