@@ -11,6 +11,7 @@
  * wins. docs/announce.md tells the whole design and why.
  */
 #include <string.h>
+#include "bswap.h"
 #include "error.h"
 #include "main-loop.h"
 #include "monitor/qmp.h"
@@ -102,12 +103,6 @@ int64_t announce_round_delay_ms(const AnnounceParameters *p, int64_t rounds_done
     return (d < 0 || d > p->max) ? p->max : d;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v & 0xff;
-}
-
 size_t announce_build_rarp(uint8_t *buf, const uint8_t mac[ETH_ALEN], uint16_t vlan)
 {
     size_t len = vlan ? ANNOUNCE_RARP_TAGGED_LEN : ANNOUNCE_RARP_LEN;
@@ -116,16 +111,16 @@ size_t announce_build_rarp(uint8_t *buf, const uint8_t mac[ETH_ALEN], uint16_t v
     memcpy(buf + 6, mac, ETH_ALEN);
     uint8_t *p = buf + 12;
     if (vlan) {
-        put16(p, ETH_P_8021Q);
-        put16(p + 2, vlan & 0x0fff); /* priority 0, DEI 0 */
+        st_be16(p, ETH_P_8021Q);
+        st_be16(p + 2, vlan & 0x0fff); /* priority 0, DEI 0 */
         p += 4;
     }
-    put16(p, ETH_P_RARP);
-    put16(p + 2, ARP_HTYPE_ETH);
-    put16(p + 4, ARP_PTYPE_IP);
+    st_be16(p, ETH_P_RARP);
+    st_be16(p + 2, ARP_HTYPE_ETH);
+    st_be16(p + 4, ARP_PTYPE_IP);
     p[6] = ETH_ALEN;
     p[7] = 4;
-    put16(p + 8, ARP_OP_REQUEST_REV);
+    st_be16(p + 8, ARP_OP_REQUEST_REV);
     memcpy(p + 10, mac, ETH_ALEN); /* sender hardware address; sender IP 0.0.0.0 */
     memcpy(p + 20, mac, ETH_ALEN); /* target hardware address; target IP 0.0.0.0 */
     return len;                    /* the rest is padding to the minimum frame */

@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "bswap.h"
 #include "hw/i386/acpi-pcihp.h"
 #include "hw/i386/x86-tables.h"
 #include "hw/memory.h"
@@ -47,13 +48,6 @@ static void buf_cat(Buf *b, Buf *tail)
 {
     g_byte_array_append(b, tail->data, tail->len);
     g_byte_array_unref(tail);
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++) {
-        p[i] = v >> (8 * i);
-    }
 }
 
 /* --- AML (ACPI 6.x chapter 20) -------------------------------------------------------- */
@@ -438,14 +432,14 @@ static uint32_t area_add(Area *a, const char *sig, uint8_t rev, Buf *body, size_
     }
     uint8_t *t = a->base + at;
     memcpy(t, sig, 4);
-    put_le(t + 4, len, 4);
+    st_le(t + 4, 4, len);
     t[8] = rev;
     t[9] = 0;
     memcpy(t + 10, OEM_ID, 6);
     memcpy(t + 16, OEM_TABLE_ID, 8);
-    put_le(t + 24, 1, 4);
+    st_le(t + 24, 4, 1);
     memcpy(t + 28, "TERN", 4);
-    put_le(t + 32, 1, 4);
+    st_le(t + 32, 4, 1);
     memcpy(t + SDT_HEADER_LEN, body->data, body->len);
     t[9] = x86_table_checksum(t, len);
     g_byte_array_unref(body);
@@ -474,7 +468,7 @@ static Buf *madt_body(unsigned ncpus)
 static Buf *fadt_body(uint32_t facs, uint32_t dsdt)
 {
     uint8_t f[244 - SDT_HEADER_LEN] = {0};
-#define FADT(off, v, n) put_le(f + (off)-SDT_HEADER_LEN, (v), (n))
+#define FADT(off, v, n) st_le(f + (off)-SDT_HEADER_LEN, (n), (v))
     FADT(36, facs, 4);
     FADT(40, dsdt, 4);
     FADT(46, ACPI_SCI_IRQ, 2);
@@ -516,7 +510,7 @@ size_t acpi_tables_write(uint8_t *dst, size_t room, uint32_t gpa, unsigned ncpus
         return 0;
     }
     memcpy(dst + facs_at, "FACS", 4);
-    put_le(dst + facs_at + 4, 64, 4);
+    st_le(dst + facs_at + 4, 4, 64);
     dst[facs_at + 32] = 1; /* version */
     a.used = facs_at + 64;
     uint32_t facs = gpa + facs_at;
@@ -534,7 +528,7 @@ size_t acpi_tables_write(uint8_t *dst, size_t room, uint32_t gpa, unsigned ncpus
     memcpy(dst, "RSD PTR ", 8);
     memcpy(dst + 9, OEM_ID, 6);
     dst[15] = 0; /* revision 0: ACPI 1.0 */
-    put_le(dst + 16, rsdt, 4);
+    st_le(dst + 16, 4, rsdt);
     dst[8] = x86_table_checksum(dst, rsdp_len);
     return a.used;
 }

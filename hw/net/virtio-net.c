@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include "bswap.h"
 #include "error.h"
 #include "hw/qdev.h"
 #include "hw/virtio-net.h"
@@ -164,8 +165,8 @@ static bool is_dhcp_reply_partial(const uint8_t *hdr, const uint8_t *head, size_
 
 static bool complete_csum(const uint8_t *hdr, uint8_t *frame, size_t size)
 {
-    size_t start = hdr[VIRTIO_NET_HDR_CSUM_START] | hdr[VIRTIO_NET_HDR_CSUM_START + 1] << 8;
-    size_t off = hdr[VIRTIO_NET_HDR_CSUM_OFFSET] | hdr[VIRTIO_NET_HDR_CSUM_OFFSET + 1] << 8;
+    size_t start = ld_le16(hdr + VIRTIO_NET_HDR_CSUM_START);
+    size_t off = ld_le16(hdr + VIRTIO_NET_HDR_CSUM_OFFSET);
     if (start >= size || off + 2 > size - start) {
         return false;
     }
