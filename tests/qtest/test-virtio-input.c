@@ -6,9 +6,8 @@
  */
 #include <string.h>
 #include "../lib/qmp-assert.h"
-#include "../lib/qvirtio.h"
+#include "../lib/qvirtio-input.h"
 
-#define VIRTIO_ID_INPUT 18
 #define CFG_SELECT 0
 #define CFG_SUBSEL 1
 #define CFG_SIZE 2
@@ -42,7 +41,7 @@ static bool cfg_bit(QVirtioDevice *d, unsigned bit)
 static QTestState *start(QVirtioDevice **d)
 {
     QTestState *qts = qtest_init("-machine pc -device virtio-mouse-pci,id=dev0,addr=5");
-    *d = qvirtio_pci_find(qts, VIRTIO_ID_INPUT);
+    *d = qvirtio_pci_find(qts, QVINPUT_ID);
     g_assert_nonnull(*d);
     return qts;
 }
@@ -124,27 +123,15 @@ static void test_queues(void)
 {
     QVirtioDevice *d;
     QTestState *qts = start(&d);
-    qvirtio_enable_msix(d);
-    g_assert_true(qvirtio_negotiate(d, 1ULL << QVIRTIO_F_VERSION_1));
-    qvirtio_set_config_vector(d, QVIRTIO_CONFIG_VECTOR);
-    QVirtQueue *ev = qvirtqueue_setup(d, 0, 0);
-    QVirtQueue *st = qvirtqueue_setup(d, 1, 0);
-    qvirtio_driver_ok(d);
+    QVirtQueue *ev, *st;
+    qvinput_init(d, &ev, &st);
 
     /* Event buffers wait for events; without a display there are none. */
     uint64_t evbuf = qtest_alloc(qts, 8);
     qvirtqueue_submit(ev, qvirtqueue_add(ev, evbuf, 8, true, true));
 
-    /* An LED status event (EV_LED, LED_NUML, 1): returned, nothing written. */
-    static const uint8_t led[8] = {0x11, 0, 0, 0, 1, 0, 0, 0};
-    uint64_t stbuf = qtest_alloc(qts, sizeof(led));
-    qtest_memwrite(qts, stbuf, led, sizeof(led));
-    uint16_t head = qvirtqueue_add(st, stbuf, sizeof(led), false, true);
-    qvirtqueue_submit(st, head);
-    uint32_t id, len;
-    qvirtqueue_wait_used(st, &id, &len);
-    g_assert_cmpuint(id, ==, head);
-    g_assert_cmpuint(len, ==, 0);
+    /* An LED status event: returned, nothing written, an interrupt. */
+    qvinput_send_status(qts, st);
     g_assert_true(qvirtio_take_queue_irq(st));
 
     g_assert_cmpuint(qvirtqueue_used_idx(ev), ==, 0);
