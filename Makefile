@@ -19,7 +19,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializ
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) $(DEP_CFLAGS) -MMD -MP
 LIBS := $(DEP_LIBS) -lpthread -lm
 
-SRC_DIRS := . monitor accel hw/core hw/i386 hw/char hw/nvram hw/pci hw/virtio hw/net net migration util
+SRC_DIRS := . monitor accel hw/core hw/i386 hw/char hw/nvram hw/pci hw/virtio hw/net hw/input net migration util
 TERN_SRCS := $(filter-out ./vl.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 TERN_SRCS := $(patsubst ./%,%,$(TERN_SRCS))
 GEN_SRCS := $(BUILD)/gen/qapi-resource.c

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "error.h"
 #include "options.h"
+#include "monitor/qmp.h"
 #include "options-internal.h"
 #include "sandbox.h"
 
@@ -558,9 +559,36 @@ static bool opt_netdev(TernConfig *c, const char *opt, const char *arg, GError *
     return true;
 }
 
+/* -device '{"driver": ..., ...}': QEMU's JSON form, the same members as device_add. */
+static TernOpts *device_opts_json(const char *arg, GError **errp)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    if (!json_parser_load_from_data(parser, arg, -1, &err)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-device: JSON parse error, %s",
+                    err->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-device: JSON argument must be an object");
+        return NULL;
+    }
+    TernOpts *o = qmp_opts_from_args("-device", json_node_get_object(root), "driver", errp);
+    if (o && !o->driver) {
+        opts_free(o);
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "-device: Parameter 'driver' is missing");
+        return NULL;
+    }
+    return o;
+}
+
 static bool opt_device(TernConfig *c, const char *opt, const char *arg, GError **errp)
 {
-    TernOpts *o = opts_parse("-device", arg, "driver", errp);
+    TernOpts *o = arg[0] == '{' ? device_opts_json(arg, errp)
+                                : opts_parse("-device", arg, "driver", errp);
     if (!o) {
         return false;
     }

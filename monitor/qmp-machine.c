@@ -60,6 +60,7 @@ static const struct QomType {
     {"i440FX", "pci-device", false},
     {"isa-serial", "device", false},
     {"virtio-net-pci", "pci-device", false},
+    {"virtio-mouse-pci", "pci-device", false},
     {"pci-testdev", "pci-device", false},
 };
 

@@ -232,6 +232,11 @@ uint32_t qvirtio_config_readl(QVirtioDevice *d, uint64_t off)
     return qpci_io_readl(d->pdev, d->bar, d->device + off);
 }
 
+void qvirtio_config_writeb(QVirtioDevice *d, uint64_t off, uint8_t v)
+{
+    qpci_io_writeb(d->pdev, d->bar, d->device + off, v);
+}
+
 bool qvirtio_take_config_irq(QVirtioDevice *d)
 {
     g_assert_true(d->msix);

@@ -87,6 +87,7 @@ uint8_t qvirtio_isr(QVirtioDevice *d);
 uint8_t qvirtio_config_readb(QVirtioDevice *d, uint64_t off);
 uint16_t qvirtio_config_readw(QVirtioDevice *d, uint64_t off);
 uint32_t qvirtio_config_readl(QVirtioDevice *d, uint64_t off);
+void qvirtio_config_writeb(QVirtioDevice *d, uint64_t off, uint8_t v);
 
 /* Interrupts through MSI-X: whether the config / queue vector fired since last asked. */
 bool qvirtio_take_config_irq(QVirtioDevice *d);

@@ -10,7 +10,7 @@
  * request, the refusals of a destination
  * configured differently, announcers that a new outgoing migration must end, and the
  * PCI layer (config space, BARs, MSI-X table and PBA, the host bridge) through
- * pci-testdev.
+ * pci-testdev, and a virtio-mouse-pci (its config selector, status and statusq).
  *
  * Each NIC's netdev is a socket whose far end the test holds (qvnet_start).
  */
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bswap.h"
+#include "../lib/qvirtio-input.h"
 #include "../lib/qvirtio-net.h"
 #include "migration-util.h"
 
@@ -556,6 +557,60 @@ static void test_virtio_net_link_down(void)
 }
 
 /* Offered on the destination but never negotiated on the source: that loads. */
+/* ---- virtio-mouse-pci ------------------------------------------------------------ */
+
+#define MOUSE_ARGS "-machine pc -device virtio-mouse-pci,id=dev0,addr=5"
+
+static QVirtQueue *queue_on(const QVirtQueue *q, QVirtioDevice *d)
+{
+    QVirtQueue *c = g_memdup2(q, sizeof(*q));
+    c->dev = d;
+    return c;
+}
+
+/* The driver's selector, the status and the rings arrive; statusq goes on working. */
+static void test_virtio_mouse_round_trip(void)
+{
+    QTestState *src = qtest_init(MOUSE_ARGS);
+    g_autofree char *uri = mig_uri(src, "mig.sock");
+    g_autofree char *dargs = g_strdup_printf(MOUSE_ARGS " -incoming %s", uri);
+    QTestState *dst = qtest_init(dargs);
+    mig_wait_listening(qtest_qmp(dst));
+
+    QVirtioDevice *sd = qvirtio_pci_find(src, QVINPUT_ID);
+    g_assert_nonnull(sd);
+    QVirtQueue *sev, *sst;
+    qvinput_init(sd, &sev, &sst);
+    qvinput_send_status(src, sst);
+    qvirtio_config_writeb(sd, 0, 0x11); /* EV_BITS */
+    qvirtio_config_writeb(sd, 1, 2);    /* EV_REL */
+    g_assert_cmpuint(qvirtio_config_readb(sd, 2), ==, 2);
+
+    g_autoptr(JsonObject) end = mig_migrate_until_end(qtest_qmp(src), uri, "completed");
+    mig_wait_runstate(qtest_qmp(dst), "running");
+    QVirtioDevice *dd = qvirtio_clone(sd, dst);
+    qtest_alloc_continue(dst, src);
+    QVirtQueue *dst_st = queue_on(sst, dd);
+    g_assert_cmphex(qvirtio_get_status(dd), ==,
+                    QVIRTIO_S_ACKNOWLEDGE | QVIRTIO_S_DRIVER | QVIRTIO_S_FEATURES_OK |
+                        QVIRTIO_S_DRIVER_OK);
+    g_assert_cmpuint(qvirtio_config_readb(dd, 0), ==, 0x11);
+    g_assert_cmpuint(qvirtio_config_readb(dd, 1), ==, 2);
+    g_assert_cmpuint(qvirtio_config_readb(dd, 2), ==, 2);
+    g_assert_cmphex(qvirtio_config_readb(dd, 8), ==, 0x03); /* REL_X, REL_Y */
+    g_assert_cmpuint(qvirtqueue_used_idx(dst_st), ==, 1);
+    qvinput_send_status(dst, dst_st);
+    g_assert_cmpuint(qvirtqueue_used_idx(dst_st), ==, 2);
+
+    g_free(dst_st);
+    g_free(sev);
+    g_free(sst);
+    qvirtio_free(dd);
+    qvirtio_free(sd);
+    qtest_quit(dst);
+    qtest_quit(src);
+}
+
 static void test_feature_offered_only_here(void)
 {
     Pair p;
@@ -856,6 +911,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
     g_test_add_func("/migration-devices/virtio-net/round-trip", test_virtio_net_round_trip);
+    g_test_add_func("/migration-devices/virtio-mouse/round-trip", test_virtio_mouse_round_trip);
     g_test_add_func("/migration-devices/virtio-net/dst-paused", test_virtio_net_dst_paused);
     g_test_add_data_func("/migration-devices/virtio-net/src-paused", NULL,
                          test_virtio_net_src_paused);

@@ -77,8 +77,6 @@ device-plug-test /x86_64/device-plug/pci-unplug-json-request
 KNOWN_FAILING="
 /x86_64/qmp/missing-any-arg tern has no qom-set
 /x86_64/qmp/object-add-failure-modes tern has no object-add
-/x86_64/device-plug/pci-unplug-request device-plug-test adds a virtio-mouse-pci, which tern does not have
-/x86_64/device-plug/pci-unplug-json-request device-plug-test adds a virtio-mouse-pci, which tern does not have
 "
 
 known_failing() {

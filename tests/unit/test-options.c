@@ -57,6 +57,25 @@ static void test_full_line(void)
     config_free(c);
 }
 
+/* QEMU's JSON -device: the same members as device_add. */
+static void test_device_json(void)
+{
+    TernConfig *c;
+    GError *err = NULL;
+    g_assert_cmpint(parse("-device {\"driver\":\"virtio-mouse-pci\",\"id\":\"dev0\","
+                          "\"addr\":\"0x5\",\"on\":true}",
+                          &c, &err),
+                    ==, OPTIONS_RUN);
+    g_assert_no_error(err);
+    g_assert_cmpuint(c->devices->len, ==, 1);
+    TernOpts *d = g_ptr_array_index(c->devices, 0);
+    g_assert_cmpstr(d->driver, ==, "virtio-mouse-pci");
+    g_assert_cmpstr(d->id, ==, "dev0");
+    g_assert_cmpstr(opts_get(d, "addr"), ==, "0x5");
+    g_assert_cmpstr(opts_get(d, "on"), ==, "on");
+    config_free(c);
+}
+
 static void test_defaults_and_variants(void)
 {
     TernConfig *c;
@@ -171,6 +190,10 @@ static const BadLine bad_lines[] = {
     {"-device e1000,id=x -device virtio-net-pci,id=x", "duplicate id 'x'"},
     {"-device virtio-net-pci,netdev", "'netdev' lacks a value"},
     {"-device virtio-net-pci,mac=1,mac=2", "'mac' given more than once"},
+    {"-device {\"id\":\"x\"}", "Parameter 'driver' is missing"},
+    {"-device {\"driver\":", "JSON parse error"},
+    {"-device {\"driver\":\"e1000\",\"x\":[1]}", "'x' expects a string"},
+    {"-device {\"driver\":\"e1000\",\"id\":\"x\"} -device e1000,id=x", "duplicate id 'x'"},
     {"-incoming rdma:host:1", "unsupported URI 'rdma:host:1'"},
     {"-incoming tcp:", "unsupported URI"},
     {"-accel qtest", "needs -qtest"},
@@ -237,6 +260,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/options/full-line", test_full_line);
+    g_test_add_func("/options/device-json", test_device_json);
     g_test_add_func("/options/defaults-and-variants", test_defaults_and_variants);
     g_test_add_func("/options/parse-size", test_parse_size);
     g_test_add_func("/options/qemu-extras", test_qemu_extras);

@@ -91,6 +91,7 @@ static void test_qom_list_types(void)
     }
     g_assert_nonnull(device_class_find("virtio-net-pci"));
     g_assert_true(g_hash_table_contains(pci, "virtio-net-pci"));
+    g_assert_true(g_hash_table_contains(pci, "virtio-mouse-pci"));
     g_assert_true(g_hash_table_contains(pci, "pci-testdev"));
 
     /* Without arguments: the concrete types, accelerators and machines among them. */
