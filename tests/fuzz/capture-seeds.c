@@ -14,38 +14,20 @@
 #include <string.h>
 #include <unistd.h>
 #include "../lib/qvirtio-net.h"
+#include "../migration/migration-util.h"
 #include "fuzz-vm.h"
 
 static void migrate_to(QmpClient *c, const char *dir, const char *name)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
     g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", tmp);
     unlink(tmp);
-    JsonObject *r =
-        qmp(c, "{'execute': 'migrate', 'arguments': {'uri': 'exec:cat > %s'}}", tmp);
-    if (!json_object_has_member(r, "return")) {
-        g_error("migrate to %s was refused", tmp);
+    json_object_unref(mig_migrate_until_end(c, uri, "completed"));
+    if (rename(tmp, path) != 0) {
+        g_error("rename %s: %m", tmp);
     }
-    json_object_unref(r);
-    for (int i = 0; i < 6000; i++) {
-        JsonNode *q = qmp_ok(c, "{'execute': 'query-migrate'}");
-        const char *st =
-            json_object_get_string_member_with_default(json_node_get_object(q), "status", "");
-        bool done = !strcmp(st, "completed"), failed = !strcmp(st, "failed");
-        json_node_unref(q);
-        if (failed) {
-            g_error("migration to %s failed", tmp);
-        }
-        if (done) {
-            if (rename(tmp, path) != 0) {
-                g_error("rename %s: %m", tmp);
-            }
-            printf("capture-seeds: %s\n", path);
-            return;
-        }
-        g_usleep(10000);
-    }
-    g_error("migration to %s did not end", tmp);
+    printf("capture-seeds: %s\n", path);
 }
 
 static void capture_nic(const char *dir, bool paused, const char *name)
