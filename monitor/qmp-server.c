@@ -387,22 +387,6 @@ static void server_watch(QmpServer *srv)
     g_source_attach(srv->src, main_loop_context());
 }
 
-/* A listening socket as a GSocket, which sessions are built on. */
-static GSocket *listen_on(const SockAddr *addr, GError **errp)
-{
-    int fd = sockaddr_listen(addr, QMP_LISTEN_BACKLOG, errp);
-    if (fd < 0) {
-        return NULL;
-    }
-    GSocket *sock = g_socket_new_from_fd(fd, errp);
-    if (!sock) {
-        close(fd);
-        return NULL;
-    }
-    g_socket_set_blocking(sock, FALSE);
-    return sock;
-}
-
 /* A leftover socket file from a tern that died is removed; a live one is not stolen. */
 static bool unix_path_free(const char *path, GError **errp)
 {
@@ -431,12 +415,30 @@ static bool unix_path_free(const char *path, GError **errp)
     return true;
 }
 
+/* A listening socket as a GSocket, which sessions are built on. */
+static GSocket *listen_on(const SockAddr *addr, GError **errp)
+{
+    if (addr->is_unix && !unix_path_free(addr->path, errp)) {
+        return NULL;
+    }
+    int fd = sockaddr_listen(addr, QMP_LISTEN_BACKLOG, errp);
+    if (fd < 0) {
+        return NULL;
+    }
+    GSocket *sock = g_socket_new_from_fd(fd, errp);
+    if (!sock) {
+        close(fd);
+        return NULL;
+    }
+    g_socket_set_blocking(sock, FALSE);
+    return sock;
+}
+
 static GSocket *listen_addr(const char *spec, GError **errp)
 {
     SockAddr addr;
     GSocket *sock = NULL;
-    if (sockaddr_parse(spec, &addr, errp) &&
-        (!addr.is_unix || unix_path_free(addr.path, errp))) {
+    if (sockaddr_parse(spec, &addr, errp)) {
         sock = listen_on(&addr, errp);
     }
     sockaddr_clear(&addr);
@@ -546,9 +548,11 @@ bool qmp_server_add_chardev(const TernOpts *chr, GError **errp)
                     "add wait=off");
         return false;
     }
-    char *spec = g_strconcat("unix:", path, NULL);
-    sock = listen_addr(spec, errp);
-    g_free(spec);
+    SockAddr addr;
+    if (sockaddr_parse_unix(path, &addr, errp)) {
+        sock = listen_on(&addr, errp);
+    }
+    sockaddr_clear(&addr);
     if (sock) {
         server_register(sock, path);
     }
