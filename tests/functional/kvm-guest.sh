@@ -6,11 +6,5 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/functional/lib.sh
-BUILD=${BUILD:-build}
-TERN=${TERN_BINARY:-$PWD/$BUILD/tern}
-
-if [ ! -x "$TERN" ]; then
-    echo "1..0 # SKIP no tern binary at $TERN (run make first)"
-    exit 0
-fi
+functional_need "$TERN"
 functional_run kvm-guest tests/functional/lab/kvm-guest.sh 900

@@ -7,13 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/functional/lib.sh
-BUILD=${BUILD:-build}
-TERN=${TERN_BINARY:-$PWD/$BUILD/tern}
 UNIT=$PWD/$BUILD/tests/unit/test-kvm
-
-if [ ! -x "$TERN" ] || [ ! -x "$UNIT" ]; then
-    echo "1..0 # SKIP no tern or test-kvm binary in $BUILD (run make check)"
-    exit 0
-fi
+functional_need "$TERN" "$UNIT"
 functional_run kvm-migrate tests/functional/lab/kvm-migrate.sh 600 \
     --add "$UNIT:/usr/bin/test-kvm" --env "TERN_KVM_UNIT=$UNIT"

@@ -13,7 +13,21 @@
 #     --env VAR=VALUE  another variable for a direct run
 #     --pkgs "P ..."   Debian packages a direct run needs beyond socat, iproute2
 #     ARGS      arguments of CHECKS
-# Needs BUILD and TERN set; runs from the top of the tree.
+#   functional_need FILE...   the binaries the test runs: a missing one skips it whole
+# Sourced from the top of the tree; sets BUILD and TERN (the binary under test).
+
+BUILD=${BUILD:-build}
+TERN=${TERN_BINARY:-$PWD/$BUILD/tern}
+
+functional_need() {
+    local f
+    for f in "$@"; do
+        if [ ! -x "$f" ]; then
+            echo "1..0 # SKIP no $(basename "$f") binary at $f (run make check)"
+            exit 0
+        fi
+    done
+}
 
 functional_run() {
     local log=$1 checks=$2 timeout=$3 mode reason pkgs=

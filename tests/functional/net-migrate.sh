@@ -11,13 +11,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/functional/lib.sh
-BUILD=${BUILD:-build}
-TERN=${TERN_BINARY:-$PWD/$BUILD/tern}
 VMM=${VMM:-tern}
-
-if [ "$VMM" = tern ] && [ ! -x "$TERN" ]; then
-    echo "1..0 # SKIP no tern binary at $TERN (run make first)"
-    exit 0
+if [ "$VMM" = tern ]; then
+    functional_need "$TERN"
 fi
 pkgs=tcpdump
 [ "$VMM" = qemu ] && pkgs="$pkgs qemu-system-x86"
